@@ -1,0 +1,13 @@
+# AddressSanitizer / UndefinedBehaviorSanitizer for every target of the project.
+set(SIG_SANITIZERS "")
+if(SIG_ENABLE_ASAN)
+  list(APPEND SIG_SANITIZERS address)
+endif()
+if(SIG_ENABLE_UBSAN)
+  list(APPEND SIG_SANITIZERS undefined)
+endif()
+if(SIG_SANITIZERS)
+  list(JOIN SIG_SANITIZERS "," SIG_SANITIZER_LIST)
+  add_compile_options(-fsanitize=${SIG_SANITIZER_LIST} -fno-omit-frame-pointer -fno-sanitize-recover=all)
+  add_link_options(-fsanitize=${SIG_SANITIZER_LIST})
+endif()

@@ -1,0 +1,27 @@
+// The two halves of serving a route: checking the bearer token (cheap, on the I/O thread) and
+// running the handler (on the worker pool the route names), with the request boundary that turns
+// infrastructure failures into 503/500 without details.
+#pragma once
+
+#include "api/router.hpp"
+#include "auth/jwt.hpp"
+#include "core/error.hpp"
+
+#include <optional>
+#include <string_view>
+
+namespace sig::api {
+
+/// "Bearer <jwt>" (scheme case-insensitive) → the token's user id. errc::not_authenticated when
+/// there is no bearer token, errc::invalid_token when it does not verify.
+result<domain::id> authenticate_bearer(std::string_view authorization, const auth::jwt_codec& tokens);
+
+/// The token of an "Authorization: Bearer" header, or empty.
+std::string_view bearer_token(std::string_view authorization) noexcept;
+
+/// Loads the caller for routes that need one (401 if the user is gone), then runs the handler.
+/// Never throws.
+api_response run_route(const route& r, api_request& request, std::optional<domain::id> user_id,
+                       api_services& services) noexcept;
+
+}  // namespace sig::api

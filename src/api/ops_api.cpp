@@ -1,0 +1,24 @@
+// Operations: liveness, readiness and the OpenAPI document (PROTOCOL.md §6).
+#include "api/handlers.hpp"
+#include "api/responses.hpp"
+
+namespace sig::embedded {
+extern const std::string_view openapi_json;
+}
+
+namespace sig::api::handlers {
+
+api_response healthz(const api_request&, api_services&) {
+  return json_response(boost::json::object{{"status", "ok"}});
+}
+
+api_response readyz(const api_request&, api_services& services) {
+  if (!services.db.is_reachable()) return error_response(errc::overloaded, "Database unreachable");
+  return json_response(boost::json::object{{"status", "ready"}});
+}
+
+api_response openapi_document(const api_request&, api_services&) {
+  return api_response{200, std::string(embedded::openapi_json), "application/json", {}};
+}
+
+}  // namespace sig::api::handlers

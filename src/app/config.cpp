@@ -1,0 +1,120 @@
+// Configuration loading; see config.hpp. Every setting is one row of the tables below: its
+// environment variable, its flag, its help text and, for numbers, its bounds.
+#include "app/config.hpp"
+
+#include "app/dotenv.hpp"
+
+#include <CLI/CLI.hpp>
+
+#include <array>
+#include <iostream>
+
+namespace sig::app {
+namespace {
+
+struct integer_setting {
+  const char* env;
+  const char* flag;
+  const char* help;
+  std::int64_t server_config::*field;
+  std::int64_t min;
+  std::int64_t max;
+};
+
+struct text_setting {
+  const char* env;
+  const char* flag;
+  const char* help;
+  std::string server_config::*field;
+};
+
+constexpr std::int64_t day_minutes = 24 * 60;
+
+constexpr std::array integer_settings{
+    integer_setting{"PORT", "--port", "TCP port to listen on (0: any free port)", &server_config::port, 0, 65535},
+    integer_setting{"ACCESS_TOKEN_EXPIRE_MINUTES", "--access-token-expire-minutes", "JWT lifetime in minutes",
+                    &server_config::access_token_expire_minutes, 1, 365 * day_minutes},
+    integer_setting{"PASSWORD_HASH_MEMORY_KIB", "--password-hash-memory-kib",
+                    "Argon2id memory per hash in KiB (below 19456 is for tests only)",
+                    &server_config::password_hash_memory_kib, 8, 4 * 1024 * 1024},
+    integer_setting{"PASSWORD_HASH_ITERATIONS", "--password-hash-iterations",
+                    "Argon2id passes (below 2 is for tests only)", &server_config::password_hash_iterations, 1,
+                    1000},
+    integer_setting{"HASH_THREADS", "--hash-threads", "Password hashing threads (0: one per core)",
+                    &server_config::hash_threads, 0, 256},
+    integer_setting{"HASH_QUEUE_LIMIT", "--hash-queue-limit",
+                    "Logins and registrations accepted at once before answering 503",
+                    &server_config::hash_queue_limit, 1, 1'000'000},
+    integer_setting{"DATABASE_THREADS", "--database-threads", "Database worker threads (and connections)",
+                    &server_config::database_threads, 1, 256},
+    integer_setting{"DATABASE_QUEUE_LIMIT", "--database-queue-limit",
+                    "Requests waiting for the database before answering 503", &server_config::database_queue_limit,
+                    1, 10'000'000},
+    integer_setting{"IO_THREADS", "--io-threads", "Network I/O threads (0: one per core)",
+                    &server_config::io_threads, 0, 256},
+    integer_setting{"HTTP_READ_TIMEOUT_SECONDS", "--http-read-timeout-seconds",
+                    "Deadline to receive a whole request, and keep-alive idle time",
+                    &server_config::http_read_timeout_seconds, 1, 3600},
+};
+
+constexpr std::array text_settings{
+    text_setting{"HOST", "--host", "Address to listen on", &server_config::host},
+    text_setting{"DATABASE_URL", "--database-url", "sqlite:///path (default ./signaling.db) or postgresql://...",
+                 &server_config::database_url},
+    text_setting{"SECRET_KEY", "--secret-key",
+                 "JWT signing key (unset: generated once into a 0600 file beside the database)",
+                 &server_config::secret_key},
+    text_setting{"LOG_LEVEL", "--log-level", "trace, debug, info, warn, error, critical or off",
+                 &server_config::log_level},
+    text_setting{"LOG_FORMAT", "--log-format", "text or json (one JSON object per line)",
+                 &server_config::log_format},
+};
+
+std::vector<std::string> split_list(const std::string& text) {
+  std::vector<std::string> items;
+  std::size_t start = 0;
+  while (start <= text.size()) {
+    const std::size_t comma = std::min(text.find(',', start), text.size());
+    std::string item = text.substr(start, comma - start);
+    item.erase(0, item.find_first_not_of(' '));
+    item.erase(item.find_last_not_of(' ') + 1);
+    if (!item.empty()) items.push_back(item);
+    start = comma + 1;
+  }
+  return items;
+}
+
+}  // namespace
+
+std::optional<server_config> load_config(int argc, char** argv, int& exit_code) {
+  load_dotenv(".env");
+  server_config config;
+  CLI::App cli{"signaling-server: signaling and control-plane server of a peer-to-peer mesh VPN"};
+  cli.get_formatter()->column_width(40);
+  for (const auto& s : integer_settings)
+    cli.add_option(s.flag, config.*s.field, s.help)
+        ->envname(s.env)
+        ->check(CLI::Range(s.min, s.max))
+        ->capture_default_str();
+  for (const auto& s : text_settings) cli.add_option(s.flag, config.*s.field, s.help)->envname(s.env);
+  std::string cors = "*";
+  cli.add_option("--cors-origins", cors, "Comma-separated origins allowed by CORS (* for any, empty for none)")
+      ->envname("CORS_ORIGINS")
+      ->capture_default_str();
+  cli.get_option("--log-level")
+      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "critical", "off"}))
+      ->capture_default_str();
+  cli.get_option("--log-format")->check(CLI::IsMember({"text", "json"}))->capture_default_str();
+  cli.get_option("--host")->capture_default_str();
+  cli.get_option("--database-url")->capture_default_str();
+  try {
+    cli.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    exit_code = cli.exit(e);
+    return std::nullopt;
+  }
+  config.cors_origins = split_list(cors);
+  return config;
+}
+
+}  // namespace sig::app

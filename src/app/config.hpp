@@ -1,0 +1,38 @@
+// The server's configuration: one typed struct, read once at start-up from command-line flags,
+// the environment and a .env file (in that order of precedence), validated, then passed by
+// const& to whatever needs it.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace sig::app {
+
+struct server_config {
+  std::string host = "0.0.0.0";
+  std::int64_t port = 8000;
+  std::string database_url = "sqlite:///./signaling.db";
+  std::string secret_key;  // empty: generated and kept in a file beside the database
+  std::int64_t access_token_expire_minutes = 30;
+
+  std::int64_t password_hash_memory_kib = 19456;
+  std::int64_t password_hash_iterations = 2;
+  std::int64_t hash_threads = 0;  // 0: one per core
+  std::int64_t hash_queue_limit = 256;
+  std::int64_t database_threads = 4;
+  std::int64_t database_queue_limit = 4096;
+  std::int64_t io_threads = 0;  // 0: one per core
+
+  std::int64_t http_read_timeout_seconds = 30;
+  std::vector<std::string> cors_origins{"*"};
+  std::string log_level = "info";
+  std::string log_format = "text";
+};
+
+/// Parses and validates; prints help or errors and returns nullopt with `exit_code` set when the
+/// process should stop (--help, bad values).
+std::optional<server_config> load_config(int argc, char** argv, int& exit_code);
+
+}  // namespace sig::app

@@ -1,0 +1,131 @@
+// Wiring of the server; see server.hpp.
+#include "app/server.hpp"
+
+#include "api/routes.hpp"
+#include "auth/secret_key.hpp"
+#include "core/random.hpp"
+#include "http/listener.hpp"
+#include "store/open_store.hpp"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <spdlog/spdlog.h>
+
+#include <thread>
+
+namespace sig::app {
+namespace {
+
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
+
+constexpr auto shutdown_grace = std::chrono::seconds(10);
+
+std::size_t threads_or_cores(std::int64_t configured) {
+  if (configured > 0) return static_cast<std::size_t>(configured);
+  return std::max(1u, std::thread::hardware_concurrency());
+}
+
+std::string signing_key(const server_config& config, const store::database_location& location) {
+  if (!config.secret_key.empty()) return config.secret_key;
+  const auto file = location.kind == store::backend::sqlite
+                        ? std::filesystem::path(location.target + ".secret")
+                        : store::database_directory(location) / "signaling.secret";
+  const auto secret = auth::load_or_create_secret(file);
+  spdlog::warn("SECRET_KEY is not set: {} the JWT signing key {} (set SECRET_KEY in production, and the same "
+               "value on every server process)",
+               secret.created ? "generated" : "using", file.string());
+  return secret.key;
+}
+
+auth::password_hasher make_hasher(const server_config& config) {
+  const auth::password_cost cost{static_cast<std::size_t>(config.password_hash_memory_kib),
+                                 static_cast<std::uint64_t>(config.password_hash_iterations)};
+  if (auth::is_weak(cost))
+    spdlog::warn("password hashing cost ({} KiB, {} passes) is below the OWASP minimum (19456 KiB, 2 passes): "
+                 "for tests and benchmarks only",
+                 cost.memory_kib, cost.iterations);
+  return auth::password_hasher(cost);
+}
+
+tcp::acceptor open_acceptor(asio::io_context& io, const server_config& config) {
+  const tcp::endpoint endpoint(asio::ip::make_address(config.host), static_cast<std::uint16_t>(config.port));
+  tcp::acceptor acceptor(io);
+  acceptor.open(endpoint.protocol());
+  acceptor.set_option(asio::socket_base::reuse_address(true));
+  acceptor.bind(endpoint);
+  acceptor.listen(asio::socket_base::max_listen_connections);
+  return acceptor;
+}
+
+// Stops accepting, winds every connection down, and stops the I/O loop once they are all gone or
+// the grace period is over.
+asio::awaitable<void> shut_down(tcp::acceptor& acceptor, runtime::connection_registry& connections,
+                                asio::io_context& io) {
+  boost::system::error_code ignored;
+  acceptor.close(ignored);
+  connections.shutdown_all();
+  const auto deadline = std::chrono::steady_clock::now() + shutdown_grace;
+  asio::steady_timer poll(io);
+  while (connections.size() > 0 && std::chrono::steady_clock::now() < deadline) {
+    poll.expires_after(std::chrono::milliseconds(20));
+    co_await poll.async_wait(asio::use_awaitable);
+  }
+  if (connections.size() > 0) spdlog::warn("{} connections still open after the grace period", connections.size());
+  io.stop();
+}
+
+}  // namespace
+
+int run_server(const server_config& config) {
+  init_crypto();
+  const auto location = store::parse_database_url(config.database_url);
+  const auto database_threads = static_cast<std::size_t>(config.database_threads);
+  const auto db = store::open_store(location, database_threads);
+  const auth::password_hasher hasher = make_hasher(config);
+  const auth::jwt_codec tokens(signing_key(config, location),
+                               std::chrono::minutes(config.access_token_expire_minutes));
+  api::api_services services{*db, hasher, tokens};
+
+  runtime::worker_pool database_pool("database", database_threads,
+                                     static_cast<std::size_t>(config.database_queue_limit));
+  runtime::worker_pool hashing_pool("hashing", threads_or_cores(config.hash_threads),
+                                    static_cast<std::size_t>(config.hash_queue_limit));
+  runtime::connection_registry connections;
+
+  http::http_options options;
+  options.read_timeout = std::chrono::seconds(config.http_read_timeout_seconds);
+  options.cors_origins = config.cors_origins;
+  http::session_context context{options, api::rest_routes(), services, database_pool, hashing_pool, connections, {}};
+
+  const std::size_t io_threads = threads_or_cores(config.io_threads);
+  asio::io_context io(static_cast<int>(io_threads));
+  tcp::acceptor acceptor = open_acceptor(io, config);
+  asio::co_spawn(io, http::accept_connections(acceptor, context), asio::detached);
+
+  asio::signal_set signals(io, SIGINT, SIGTERM);
+  signals.async_wait([&](const boost::system::error_code& ec, int signal) {
+    if (ec) return;
+    spdlog::info("signal {} received: shutting down", signal);
+    asio::co_spawn(io, shut_down(acceptor, connections, io), asio::detached);
+  });
+
+  const auto bound = acceptor.local_endpoint();
+  spdlog::info("listening on http://{}:{} ({} I/O threads, database {})", bound.address().to_string(), bound.port(),
+               io_threads, location.kind == store::backend::sqlite ? location.target : "postgresql");
+
+  std::vector<std::thread> workers;
+  for (std::size_t i = 1; i < io_threads; ++i) workers.emplace_back([&io] { io.run(); });
+  io.run();
+  for (auto& t : workers) t.join();
+  database_pool.join();
+  hashing_pool.join();
+  spdlog::info("stopped");
+  return 0;
+}
+
+}  // namespace sig::app

@@ -1,0 +1,35 @@
+// Role rules; see permissions.hpp.
+#include "domain/permissions.hpp"
+
+namespace sig::domain {
+namespace {
+
+bool is_manager(role r) noexcept { return r == role::owner || r == role::admin; }
+
+}  // namespace
+
+bool can_create_invites(role actor) noexcept { return is_manager(actor); }
+
+result<void> check_role_change(role actor, role target) {
+  if (actor != role::owner) return fail(errc::forbidden, "Only the owner can change roles");
+  if (target == role::owner) return fail(errc::owner_role_fixed);
+  return {};
+}
+
+result<void> check_member_removal(role actor, id actor_id, role target, id target_id) {
+  if (actor_id == target_id) {
+    if (actor == role::owner) return fail(errc::owner_cannot_leave);
+    return {};
+  }
+  if (actor == role::owner) return {};
+  if (actor == role::admin && target == role::member) return {};
+  if (actor == role::admin) return fail(errc::forbidden, "Only the owner can remove an admin or the owner");
+  return fail(errc::forbidden, "Only the owner or an admin can remove members");
+}
+
+result<void> check_address_release(role actor, id actor_id, id holder_id) {
+  if (actor_id == holder_id || is_manager(actor)) return {};
+  return fail(errc::forbidden, "Only the holder, the owner or an admin can release this address");
+}
+
+}  // namespace sig::domain

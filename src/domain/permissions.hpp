@@ -1,0 +1,23 @@
+// Who may do what inside an organization (PROTOCOL.md §3-4). Pure rules over roles; the service
+// layer looks the roles up and applies them.
+#pragma once
+
+#include "core/error.hpp"
+#include "domain/model.hpp"
+
+namespace sig::domain {
+
+/// Owners and admins create invites.
+bool can_create_invites(role actor) noexcept;
+
+/// Only the owner changes roles, and the owner's own role never changes.
+result<void> check_role_change(role actor, role target);
+
+/// Leaving (actor == target) is allowed to everyone but the owner. Removing someone else takes the
+/// owner, or an admin when the target is a plain member.
+result<void> check_member_removal(role actor, id actor_id, role target, id target_id);
+
+/// The holder of an address, the owner and admins may release it.
+result<void> check_address_release(role actor, id actor_id, id holder_id);
+
+}  // namespace sig::domain

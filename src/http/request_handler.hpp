@@ -1,0 +1,16 @@
+// From a parsed HTTP request to its response: routing, bearer authentication, running the API
+// handler on the worker pool its route names (503 with Retry-After when that pool is
+// saturated), and CORS.
+#pragma once
+
+#include "http/beast.hpp"
+#include "http/session_context.hpp"
+
+namespace sig::http {
+
+asio::awaitable<response> handle_request(const request& req, session_context& context);
+
+/// A response with a {"detail"} body, for failures found before routing (413, 431, 400).
+response plain_error(bhttp::status status, std::string_view detail, unsigned version);
+
+}  // namespace sig::http

@@ -1,0 +1,41 @@
+// Account use cases; see accounts.hpp.
+#include "service/accounts.hpp"
+
+#include "domain/validation.hpp"
+
+#include <algorithm>
+#include <cctype>
+
+namespace sig::service {
+
+result<domain::user> register_user(store::store& db, const auth::password_hasher& hasher, std::string email,
+                                   std::string_view password) {
+  // Checked before hashing so that a taken email costs no Argon2 run; the UNIQUE constraint
+  // still decides between two concurrent registrations.
+  if (db.find_user_by_email(email)) return fail(errc::email_taken);
+  return db.create_user({std::move(email), hasher.hash(password), now_micros()});
+}
+
+result<issued_token> login(store::store& db, const auth::password_hasher& hasher, const auth::jwt_codec& tokens,
+                           std::string_view email, std::string_view password) {
+  std::string normalised(email);
+  std::transform(normalised.begin(), normalised.end(), normalised.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  const auto user = normalised.size() <= domain::limits::email_max ? db.find_user_by_email(normalised)
+                                                                    : std::nullopt;
+  if (!user) {
+    hasher.verify_nothing(password);
+    return fail(errc::bad_credentials);
+  }
+  if (!hasher.verify(user->password_hash, password)) return fail(errc::bad_credentials);
+  if (hasher.needs_rehash(user->password_hash))
+    db.update_password_hash(user->user_id, hasher.hash(password));
+  return issued_token{tokens.issue(user->user_id, now_micros() / 1'000'000), tokens.lifetime().count()};
+}
+
+result<domain::user> caller_from_token(store::store& db, domain::id user_id) {
+  if (auto user = db.find_user(user_id)) return std::move(*user);
+  return fail(errc::invalid_token);
+}
+
+}  // namespace sig::service

@@ -1,0 +1,34 @@
+// DATABASE_URL parsing and store construction; see open_store.hpp.
+#include "store/open_store.hpp"
+
+#include "store/sqlite/sqlite_store.hpp"
+
+#include <stdexcept>
+
+namespace sig::store {
+
+database_location parse_database_url(std::string_view url) {
+  constexpr std::string_view sqlite_prefix = "sqlite:///";
+  if (url.starts_with(sqlite_prefix)) {
+    const std::string_view path = url.substr(sqlite_prefix.size());
+    if (path.empty()) throw std::invalid_argument("DATABASE_URL: sqlite:/// needs a file path");
+    return {backend::sqlite, std::string(path)};
+  }
+  if (url.starts_with("postgresql://") || url.starts_with("postgres://"))
+    return {backend::postgres, std::string(url)};
+  throw std::invalid_argument("DATABASE_URL must start with sqlite:/// or postgresql://");
+}
+
+std::filesystem::path database_directory(const database_location& location) {
+  if (location.kind != backend::sqlite) return std::filesystem::current_path();
+  const std::filesystem::path parent = std::filesystem::path(location.target).parent_path();
+  return parent.empty() ? std::filesystem::current_path() : parent;
+}
+
+std::unique_ptr<store> open_store(const database_location& location, std::size_t connections) {
+  if (location.kind == backend::postgres)
+    throw store_unavailable("PostgreSQL is not supported by this build yet; use sqlite:///");
+  return std::make_unique<sqlite::sqlite_store>(location.target, connections);
+}
+
+}  // namespace sig::store

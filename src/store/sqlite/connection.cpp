@@ -1,0 +1,124 @@
+// sqlite3 RAII wrappers; see connection.hpp.
+#include "store/sqlite/connection.hpp"
+
+#include "store/store.hpp"
+
+#include <sqlite3.h>
+
+namespace sig::store::sqlite {
+namespace {
+
+[[noreturn]] void throw_error(sqlite3* db, std::string_view what) {
+  throw store_unavailable(std::string(what) + ": " + (db ? sqlite3_errmsg(db) : "out of memory"));
+}
+
+}  // namespace
+
+statement::~statement() {
+  sqlite3_reset(handle_);
+  sqlite3_clear_bindings(handle_);
+}
+
+statement& statement::bind(int index, std::int64_t value) {
+  if (sqlite3_bind_int64(handle_, index, value) != SQLITE_OK) throw_error(sqlite3_db_handle(handle_), "bind");
+  return *this;
+}
+
+statement& statement::bind(int index, std::string_view text) {
+  if (sqlite3_bind_text64(handle_, index, text.data(), text.size(), SQLITE_TRANSIENT, SQLITE_UTF8) != SQLITE_OK)
+    throw_error(sqlite3_db_handle(handle_), "bind");
+  return *this;
+}
+
+statement& statement::bind_blob(int index, std::string_view bytes) {
+  if (sqlite3_bind_blob64(handle_, index, bytes.data(), bytes.size(), SQLITE_TRANSIENT) != SQLITE_OK)
+    throw_error(sqlite3_db_handle(handle_), "bind");
+  return *this;
+}
+
+statement& statement::bind_null(int index) {
+  if (sqlite3_bind_null(handle_, index) != SQLITE_OK) throw_error(sqlite3_db_handle(handle_), "bind");
+  return *this;
+}
+
+bool statement::step() {
+  const int rc = sqlite3_step(handle_);
+  if (rc == SQLITE_ROW) return true;
+  if (rc == SQLITE_DONE) return false;
+  if ((rc & 0xFF) == SQLITE_CONSTRAINT) throw constraint_violation{sqlite3_extended_errcode(sqlite3_db_handle(handle_))};
+  throw_error(sqlite3_db_handle(handle_), "step");
+}
+
+std::int64_t statement::int64_at(int column) const { return sqlite3_column_int64(handle_, column); }
+
+std::string statement::text_at(int column) const {
+  const auto* text = reinterpret_cast<const char*>(sqlite3_column_text(handle_, column));
+  return text ? std::string(text, static_cast<std::size_t>(sqlite3_column_bytes(handle_, column))) : std::string();
+}
+
+bool statement::is_null_at(int column) const { return sqlite3_column_type(handle_, column) == SQLITE_NULL; }
+
+connection::connection(const std::string& path) {
+  constexpr int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
+  if (sqlite3_open_v2(path.c_str(), &db_, flags, nullptr) != SQLITE_OK) {
+    const std::string message = db_ ? sqlite3_errmsg(db_) : "out of memory";
+    sqlite3_close(db_);
+    throw store_unavailable("cannot open " + path + ": " + message);
+  }
+  sqlite3_extended_result_codes(db_, 1);
+  // Writers in other processes (or a checkpoint) may hold the lock briefly; wait instead of failing.
+  sqlite3_busy_timeout(db_, 5000);
+  execute("PRAGMA journal_mode=WAL");
+  execute("PRAGMA synchronous=NORMAL");
+  execute("PRAGMA foreign_keys=ON");
+}
+
+connection::~connection() {
+  for (auto& [sql, handle] : cache_) sqlite3_finalize(handle);
+  sqlite3_close(db_);
+}
+
+statement connection::prepare(std::string_view sql) {
+  auto it = cache_.find(sql);
+  if (it == cache_.end()) {
+    sqlite3_stmt* handle = nullptr;
+    if (sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()), SQLITE_PREPARE_PERSISTENT, &handle,
+                           nullptr) != SQLITE_OK)
+      throw_error(db_, "prepare");
+    it = cache_.emplace(std::string(sql), handle).first;
+  }
+  return statement(it->second);
+}
+
+void connection::execute(const std::string& sql) {
+  char* message = nullptr;
+  if (sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &message) != SQLITE_OK) {
+    const std::string text = message ? message : "unknown error";
+    sqlite3_free(message);
+    throw store_unavailable("exec: " + text);
+  }
+}
+
+std::int64_t connection::last_insert_rowid() const { return sqlite3_last_insert_rowid(db_); }
+
+int connection::changes() const { return sqlite3_changes(db_); }
+
+transaction::transaction(connection& db, kind k) : db_(db) {
+  db_.prepare(k == kind::write ? "BEGIN IMMEDIATE" : "BEGIN").step();
+}
+
+transaction::~transaction() {
+  if (!open_) return;
+  try {
+    db_.prepare("ROLLBACK").step();
+  } catch (const store_unavailable&) {
+    // The transaction is gone already (SQLite rolls back on some errors by itself).
+  }
+}
+
+void transaction::commit() {
+  db_.prepare("COMMIT").step();
+  open_ = false;
+}
+
+}  // namespace sig::store::sqlite

@@ -1,0 +1,50 @@
+// Applies migrations/sqlite/V*.sql; see migrate.hpp.
+#include "store/sqlite/migrate.hpp"
+
+#include "core/clock.hpp"
+#include "store/sqlite/connection.hpp"
+#include "store/store.hpp"
+
+#include <array>
+#include <string_view>
+
+namespace sig::embedded {
+extern const std::string_view sqlite_v001;
+}
+
+namespace sig::store::sqlite {
+namespace {
+
+struct migration {
+  std::int64_t version;
+  std::string_view script;
+};
+
+const std::array<migration, 1> migrations{{{1, embedded::sqlite_v001}}};
+
+}  // namespace
+
+void migrate(connection& db) {
+  db.execute(
+      "CREATE TABLE IF NOT EXISTS schema_migrations ("
+      " version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)");
+  transaction tx(db, transaction::kind::write);
+  const std::int64_t applied = [&] {
+    auto current = db.prepare("SELECT COALESCE(MAX(version), 0) FROM schema_migrations");
+    current.step();
+    return current.int64_at(0);
+  }();
+  if (applied > migrations.back().version)
+    throw store_unavailable("the database schema (version " + std::to_string(applied) +
+                            ") is newer than this server knows; upgrade the server");
+  for (const migration& m : migrations) {
+    if (m.version <= applied) continue;
+    db.execute(std::string(m.script));
+    db.prepare("INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)")
+        .bind_all(m.version, now_micros())
+        .step();
+  }
+  tx.commit();
+}
+
+}  // namespace sig::store::sqlite

@@ -1,0 +1,197 @@
+// SQLite store: virtual IP allocation. The lowest free host address is found without scanning
+// the subnet: free addresses below the organization's watermark (next_host) are listed in
+// released_addresses, and everything from the watermark up is free unless a specific address was
+// asked for there, which the watermark skips when it reaches it.
+#include "store/sqlite/rows.hpp"
+#include "store/sqlite/sqlite_store.hpp"
+
+namespace sig::store::sqlite {
+namespace {
+
+using namespace rows;
+
+const std::string& allocation_by_device_sql() {
+  static const std::string sql = "SELECT " + allocation_columns +
+                                 " FROM allocations a JOIN users u ON u.id = a.user_id"
+                                 " WHERE a.organization_id = ? AND a.user_id = ? AND a.agent_id = ?";
+  return sql;
+}
+
+const std::string& allocation_by_address_sql() {
+  static const std::string sql = "SELECT " + allocation_columns +
+                                 " FROM allocations a JOIN users u ON u.id = a.user_id"
+                                 " WHERE a.organization_id = ? AND a.address = ?";
+  return sql;
+}
+
+bool is_allocated(connection& db, id organization_id, std::int64_t address) {
+  return db.prepare("SELECT 1 FROM allocations WHERE organization_id = ? AND address = ?")
+      .bind_all(organization_id, address)
+      .step();
+}
+
+// Takes `address` out of the free list; false if it was not there.
+bool take_released(connection& db, id organization_id, std::int64_t address) {
+  db.prepare("DELETE FROM released_addresses WHERE organization_id = ? AND address = ?")
+      .bind_all(organization_id, address)
+      .step();
+  return db.changes() > 0;
+}
+
+struct watermark {
+  std::int64_t next_host;
+  std::int64_t last_host;
+};
+
+std::optional<watermark> watermark_of(connection& db, id organization_id) {
+  auto row = db.prepare("SELECT network, prefix, next_host FROM organizations WHERE id = ?");
+  if (!row.bind_all(organization_id).step()) return std::nullopt;
+  const domain::cidr subnet(static_cast<domain::ipv4>(row.int64_at(0)), static_cast<int>(row.int64_at(1)));
+  return watermark{row.int64_at(2), std::int64_t{subnet.last_host()}};
+}
+
+// The lowest free address, or nullopt when the subnet is full. Moves the watermark past what it
+// hands out.
+std::optional<std::int64_t> take_lowest_free(connection& db, id organization_id, const watermark& mark) {
+  {
+    auto lowest = db.prepare("SELECT MIN(address) FROM released_addresses WHERE organization_id = ?");
+    lowest.bind_all(organization_id).step();
+    if (!lowest.is_null_at(0)) {
+      const std::int64_t address = lowest.int64_at(0);
+      take_released(db, organization_id, address);
+      return address;
+    }
+  }
+  std::int64_t candidate = mark.next_host;
+  while (candidate <= mark.last_host && is_allocated(db, organization_id, candidate)) ++candidate;
+  if (candidate > mark.last_host) return std::nullopt;
+  db.prepare("UPDATE organizations SET next_host = ? WHERE id = ?").bind_all(candidate + 1, organization_id).step();
+  return candidate;
+}
+
+// Frees an allocated address: below the watermark it joins the free list.
+void free_address(connection& db, id organization_id, std::int64_t address) {
+  db.prepare("DELETE FROM allocations WHERE organization_id = ? AND address = ?")
+      .bind_all(organization_id, address)
+      .step();
+  db.prepare(
+        "INSERT INTO released_addresses (organization_id, address)"
+        " SELECT id, ? FROM organizations WHERE id = ? AND next_host > ?")
+      .bind_all(address, organization_id, address)
+      .step();
+}
+
+domain::allocation read_allocation(connection& db, const std::string& sql, auto... keys) {
+  auto row = db.prepare(sql);
+  row.bind_all(keys...).step();
+  return allocation_at(row);
+}
+
+}  // namespace
+
+result<domain::allocation> sqlite_store::allocate(const allocation_request& request) {
+  return write([&](connection& db) -> result<domain::allocation> {
+    const id org = request.organization_id;
+    if (!db.prepare("SELECT 1 FROM memberships WHERE organization_id = ? AND user_id = ?")
+             .bind_all(org, request.user_id)
+             .step())
+      return fail(errc::not_a_member);
+    {
+      auto existing = db.prepare(allocation_by_device_sql());
+      if (existing.bind_all(org, request.user_id, request.agent_id).step()) {
+        domain::allocation found = allocation_at(existing);
+        if (request.address && *request.address != found.address) return fail(errc::device_has_address);
+        return found;
+      }
+    }
+    const auto mark = watermark_of(db, org);
+    if (!mark) return fail(errc::organization_not_found);
+
+    std::int64_t address = 0;
+    if (request.address) {
+      address = *request.address;
+      const bool free = address < mark->next_host ? take_released(db, org, address)
+                                                  : !is_allocated(db, org, address);
+      if (!free) return fail(errc::address_taken);
+    } else {
+      const auto lowest = take_lowest_free(db, org, *mark);
+      if (!lowest) return fail(errc::subnet_full);
+      address = *lowest;
+    }
+    db.prepare(
+          "INSERT INTO allocations (organization_id, user_id, agent_id, address, allocated_at)"
+          " VALUES (?, ?, ?, ?, ?)")
+        .bind_all(org, request.user_id, request.agent_id, address, request.now)
+        .step();
+    return read_allocation(db, allocation_by_address_sql(), org, address);
+  });
+}
+
+std::vector<domain::allocation> sqlite_store::allocations(id organization_id) {
+  static const std::string sql = "SELECT " + allocation_columns +
+                                 " FROM allocations a JOIN users u ON u.id = a.user_id"
+                                 " WHERE a.organization_id = ? ORDER BY a.address";
+  return read([&](connection& db) {
+    std::vector<domain::allocation> found;
+    auto row = db.prepare(sql);
+    row.bind_all(organization_id);
+    while (row.step()) found.push_back(allocation_at(row));
+    return found;
+  });
+}
+
+std::optional<domain::allocation> sqlite_store::find_allocation(id organization_id, domain::ipv4 address) {
+  return read([&](connection& db) -> std::optional<domain::allocation> {
+    auto row = db.prepare(allocation_by_address_sql());
+    if (!row.bind_all(organization_id, std::int64_t{address}).step()) return std::nullopt;
+    return allocation_at(row);
+  });
+}
+
+std::vector<domain::allocation> sqlite_store::allocations_of(id user_id) {
+  static const std::string sql = "SELECT " + allocation_columns +
+                                 " FROM allocations a JOIN users u ON u.id = a.user_id"
+                                 " WHERE a.user_id = ? ORDER BY a.id";
+  return read([&](connection& db) {
+    std::vector<domain::allocation> found;
+    auto row = db.prepare(sql);
+    row.bind_all(user_id);
+    while (row.step()) found.push_back(allocation_at(row));
+    return found;
+  });
+}
+
+result<domain::allocation> sqlite_store::release(id organization_id, domain::ipv4 address) {
+  return write([&](connection& db) -> result<domain::allocation> {
+    std::optional<domain::allocation> found;
+    {
+      auto row = db.prepare(allocation_by_address_sql());
+      if (row.bind_all(organization_id, std::int64_t{address}).step()) found = allocation_at(row);
+    }
+    if (!found) return fail(errc::address_not_found);
+    free_address(db, organization_id, address);
+    return *found;
+  });
+}
+
+result<std::vector<domain::allocation>> sqlite_store::remove_member(id organization_id, id user_id) {
+  static const std::string sql = "SELECT " + allocation_columns +
+                                 " FROM allocations a JOIN users u ON u.id = a.user_id"
+                                 " WHERE a.organization_id = ? AND a.user_id = ? ORDER BY a.id";
+  return write([&](connection& db) -> result<std::vector<domain::allocation>> {
+    std::vector<domain::allocation> released;
+    {
+      auto row = db.prepare(sql);
+      row.bind_all(organization_id, user_id);
+      while (row.step()) released.push_back(allocation_at(row));
+    }
+    for (const auto& a : released) free_address(db, organization_id, a.address);
+    db.prepare("DELETE FROM memberships WHERE organization_id = ? AND user_id = ?")
+        .bind_all(organization_id, user_id)
+        .step();
+    if (db.changes() == 0) return fail(errc::member_not_found);
+    return released;
+  });
+}
+
+}  // namespace sig::store::sqlite

@@ -1,0 +1,182 @@
+// SQLite store: users, organizations, memberships and invites. Addresses are in
+// sqlite_addresses.cpp.
+#include "store/sqlite/sqlite_store.hpp"
+
+#include "store/sqlite/migrate.hpp"
+#include "store/sqlite/rows.hpp"
+
+#include <sqlite3.h>
+
+namespace sig::store::sqlite {
+
+using namespace rows;
+
+sqlite_store::sqlite_store(const std::string& path, std::size_t readers)
+    : writer_(path, 1), readers_(path, readers) {
+  writer_.with_connection([](connection& db) { migrate(db); });
+}
+
+result<domain::user> sqlite_store::create_user(const new_user& user) {
+  return write([&](connection& db) -> result<domain::user> {
+    try {
+      db.prepare("INSERT INTO users (email, password_hash, created_at) VALUES (?, ?, ?)")
+          .bind_all(user.email, user.password_hash, user.created_at)
+          .step();
+    } catch (const constraint_violation&) {
+      return fail(errc::email_taken);
+    }
+    return domain::user{db.last_insert_rowid(), user.email, user.password_hash, user.created_at};
+  });
+}
+
+std::optional<domain::user> sqlite_store::find_user(id user_id) {
+  static const std::string sql = "SELECT " + user_columns + " FROM users u WHERE u.id = ?";
+  return read([&](connection& db) -> std::optional<domain::user> {
+    auto row = db.prepare(sql);
+    if (!row.bind_all(user_id).step()) return std::nullopt;
+    return user_at(row);
+  });
+}
+
+std::optional<domain::user> sqlite_store::find_user_by_email(std::string_view email) {
+  static const std::string sql = "SELECT " + user_columns + " FROM users u WHERE u.email = ?";
+  return read([&](connection& db) -> std::optional<domain::user> {
+    auto row = db.prepare(sql);
+    if (!row.bind_all(email).step()) return std::nullopt;
+    return user_at(row);
+  });
+}
+
+void sqlite_store::update_password_hash(id user_id, std::string_view password_hash) {
+  write([&](connection& db) {
+    db.prepare("UPDATE users SET password_hash = ? WHERE id = ?").bind_all(password_hash, user_id).step();
+    return true;
+  });
+}
+
+domain::organization sqlite_store::create_organization(const new_organization& o) {
+  return write([&](connection& db) {
+    db.prepare(
+          "INSERT INTO organizations (name, network, prefix, owner_id, join_policy, next_host, created_at)"
+          " VALUES (?, ?, ?, ?, ?, ?, ?)")
+        .bind_all(o.name, std::int64_t{o.subnet.network()}, std::int64_t{o.subnet.prefix()}, o.owner_id,
+                  domain::to_string(o.policy), std::int64_t{o.subnet.first_host()}, o.created_at)
+        .step();
+    const id organization_id = db.last_insert_rowid();
+    db.prepare("INSERT INTO memberships (organization_id, user_id, role, joined_at) VALUES (?, ?, 'owner', ?)")
+        .bind_all(organization_id, o.owner_id, o.created_at)
+        .step();
+    return domain::organization{organization_id, o.name, o.subnet, o.owner_id, o.policy, o.created_at};
+  });
+}
+
+std::optional<organization_access> sqlite_store::find_organization(id organization_id, id caller) {
+  static const std::string sql = "SELECT " + organization_columns +
+                                 ", m.role FROM organizations o"
+                                 " LEFT JOIN memberships m ON m.organization_id = o.id AND m.user_id = ?"
+                                 " WHERE o.id = ?";
+  return read([&](connection& db) -> std::optional<organization_access> {
+    auto row = db.prepare(sql);
+    if (!row.bind_all(caller, organization_id).step()) return std::nullopt;
+    return organization_access{organization_at(row), domain::parse_role(row.text_at(7))};
+  });
+}
+
+std::vector<domain::organization> sqlite_store::organizations_of(id user_id) {
+  static const std::string sql = "SELECT " + organization_columns +
+                                 " FROM organizations o JOIN memberships m ON m.organization_id = o.id"
+                                 " WHERE m.user_id = ? ORDER BY o.id";
+  return read([&](connection& db) {
+    std::vector<domain::organization> found;
+    auto row = db.prepare(sql);
+    row.bind_all(user_id);
+    while (row.step()) found.push_back(organization_at(row));
+    return found;
+  });
+}
+
+result<domain::membership> sqlite_store::join(const join_request& request) {
+  return write([&](connection& db) -> result<domain::membership> {
+    auto organization = db.prepare("SELECT join_policy FROM organizations WHERE id = ?");
+    if (!organization.bind_all(request.organization_id).step()) return fail(errc::organization_not_found);
+    const bool invite_only = organization.text_at(0) == "invite";
+    auto existing = db.prepare("SELECT 1 FROM memberships WHERE organization_id = ? AND user_id = ?");
+    if (existing.bind_all(request.organization_id, request.user_id).step()) return fail(errc::already_member);
+    if (invite_only) {
+      if (!request.invite_code_hash) return fail(errc::invite_required);
+      auto use = db.prepare(
+          "UPDATE invites SET uses = uses + 1"
+          " WHERE code_hash = ? AND organization_id = ? AND uses < max_uses AND expires_at > ?");
+      use.bind_all(*request.invite_code_hash, request.organization_id, request.now).step();
+      if (db.changes() == 0) return fail(errc::invite_invalid);
+    }
+    db.prepare("INSERT INTO memberships (organization_id, user_id, role, joined_at) VALUES (?, ?, 'member', ?)")
+        .bind_all(request.organization_id, request.user_id, request.now)
+        .step();
+    auto email = db.prepare("SELECT email FROM users WHERE id = ?");
+    email.bind_all(request.user_id).step();
+    return domain::membership{request.organization_id, request.user_id, email.text_at(0), domain::role::member,
+                              request.now};
+  });
+}
+
+void sqlite_store::create_invite(const new_invite& invite) {
+  write([&](connection& db) {
+    db.prepare(
+          "INSERT INTO invites (organization_id, code_hash, created_by, max_uses, expires_at, created_at)"
+          " VALUES (?, ?, ?, ?, ?, ?)")
+        .bind_all(invite.organization_id, invite.code_hash, invite.created_by, invite.max_uses,
+                  invite.expires_at, invite.created_at)
+        .step();
+    return true;
+  });
+}
+
+std::vector<domain::membership> sqlite_store::members(id organization_id) {
+  static const std::string sql = "SELECT " + membership_columns +
+                                 " FROM memberships m JOIN users u ON u.id = m.user_id"
+                                 " WHERE m.organization_id = ? ORDER BY m.id";
+  return read([&](connection& db) {
+    std::vector<domain::membership> found;
+    auto row = db.prepare(sql);
+    row.bind_all(organization_id);
+    while (row.step()) found.push_back(membership_at(row));
+    return found;
+  });
+}
+
+std::optional<domain::membership> sqlite_store::find_member(id organization_id, id user_id) {
+  static const std::string sql = "SELECT " + membership_columns +
+                                 " FROM memberships m JOIN users u ON u.id = m.user_id"
+                                 " WHERE m.organization_id = ? AND m.user_id = ?";
+  return read([&](connection& db) -> std::optional<domain::membership> {
+    auto row = db.prepare(sql);
+    if (!row.bind_all(organization_id, user_id).step()) return std::nullopt;
+    return membership_at(row);
+  });
+}
+
+result<domain::membership> sqlite_store::set_role(id organization_id, id user_id, domain::role role) {
+  return write([&](connection& db) -> result<domain::membership> {
+    db.prepare("UPDATE memberships SET role = ? WHERE organization_id = ? AND user_id = ?")
+        .bind_all(domain::to_string(role), organization_id, user_id)
+        .step();
+    if (db.changes() == 0) return fail(errc::member_not_found);
+    static const std::string sql = "SELECT " + membership_columns +
+                                   " FROM memberships m JOIN users u ON u.id = m.user_id"
+                                   " WHERE m.organization_id = ? AND m.user_id = ?";
+    auto row = db.prepare(sql);
+    row.bind_all(organization_id, user_id).step();
+    return membership_at(row);
+  });
+}
+
+bool sqlite_store::is_reachable() {
+  try {
+    return read([](connection& db) { return db.prepare("SELECT 1").step(); });
+  } catch (const store_unavailable&) {
+    return false;
+  }
+}
+
+}  // namespace sig::store::sqlite

@@ -1,0 +1,78 @@
+// The embedded SQLite store: one writer connection (writes are serialized in-process, so they
+// never spin on SQLite's lock) and a pool of readers working concurrently under WAL.
+#pragma once
+
+#include "store/sqlite/connection_pool.hpp"
+#include "store/store.hpp"
+
+#include <string>
+
+namespace sig::store::sqlite {
+
+class sqlite_store final : public store {
+ public:
+  /// Opens or creates the database at `path` and migrates it. Throws store_unavailable.
+  sqlite_store(const std::string& path, std::size_t readers);
+
+  result<domain::user> create_user(const new_user& user) override;
+  std::optional<domain::user> find_user(id user_id) override;
+  std::optional<domain::user> find_user_by_email(std::string_view email) override;
+  void update_password_hash(id user_id, std::string_view password_hash) override;
+
+  domain::organization create_organization(const new_organization& organization) override;
+  std::optional<organization_access> find_organization(id organization_id, id caller) override;
+  std::vector<domain::organization> organizations_of(id user_id) override;
+
+  result<domain::membership> join(const join_request& request) override;
+  void create_invite(const new_invite& invite) override;
+  std::vector<domain::membership> members(id organization_id) override;
+  std::optional<domain::membership> find_member(id organization_id, id user_id) override;
+  result<std::vector<domain::allocation>> remove_member(id organization_id, id user_id) override;
+  result<domain::membership> set_role(id organization_id, id user_id, domain::role role) override;
+
+  result<domain::allocation> allocate(const allocation_request& request) override;
+  std::vector<domain::allocation> allocations(id organization_id) override;
+  std::optional<domain::allocation> find_allocation(id organization_id, domain::ipv4 address) override;
+  std::vector<domain::allocation> allocations_of(id user_id) override;
+  result<domain::allocation> release(id organization_id, domain::ipv4 address) override;
+
+  bool is_reachable() override;
+
+ private:
+  /// Runs f(connection&) inside BEGIN IMMEDIATE ... COMMIT on the writer; rolls back when f
+  /// returns an error or throws.
+  template <class F>
+  auto write(F&& f);
+  template <class F>
+  auto read(F&& f) {
+    return readers_.with_connection(std::forward<F>(f));
+  }
+
+  connection_pool writer_;
+  connection_pool readers_;
+};
+
+}  // namespace sig::store::sqlite
+
+namespace sig::store::sqlite {
+
+template <class T>
+inline constexpr bool is_result_v = false;
+template <class T>
+inline constexpr bool is_result_v<result<T>> = true;
+
+template <class F>
+auto sqlite_store::write(F&& f) {
+  return writer_.with_connection([&](connection& db) {
+    transaction tx(db, transaction::kind::write);
+    auto outcome = f(db);
+    if constexpr (is_result_v<decltype(outcome)>) {
+      if (outcome) tx.commit();
+    } else {
+      tx.commit();
+    }
+    return outcome;
+  });
+}
+
+}  // namespace sig::store::sqlite

@@ -1,0 +1,116 @@
+// The system of record behind one interface, so that SQLite (default) and PostgreSQL (cluster)
+// are interchangeable. Every call is one transaction and blocks: call it from the database worker
+// pool, never from an I/O thread. Implementations are thread-safe.
+//
+// Expected failures come back as result<> values with the errc the contract names; a broken
+// database throws store_unavailable.
+#pragma once
+
+#include "core/error.hpp"
+#include "domain/model.hpp"
+
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace sig::store {
+
+using domain::id;
+
+/// The database cannot be reached or answered with an unexpected error.
+class store_unavailable : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+struct new_user {
+  std::string email;  // already normalised
+  std::string password_hash;
+  unix_micros created_at = 0;
+};
+
+struct new_organization {
+  std::string name;
+  domain::cidr subnet{0, 0};
+  domain::join_policy policy = domain::join_policy::open;
+  id owner_id = 0;
+  unix_micros created_at = 0;
+};
+
+/// An organization as seen by one user: the caller's role if a member.
+struct organization_access {
+  domain::organization organization;
+  std::optional<domain::role> caller_role;
+};
+
+struct join_request {
+  id organization_id = 0;
+  id user_id = 0;
+  std::optional<std::string> invite_code_hash;  // for invite-only organizations
+  unix_micros now = 0;
+};
+
+struct new_invite {
+  id organization_id = 0;
+  id created_by = 0;
+  std::string code_hash;
+  std::int64_t max_uses = 1;
+  unix_micros expires_at = 0;
+  unix_micros created_at = 0;
+};
+
+struct allocation_request {
+  id organization_id = 0;
+  id user_id = 0;
+  std::string agent_id;                  // empty: the user's own address
+  std::optional<domain::ipv4> address;   // a specific address, already checked to be a host
+  unix_micros now = 0;
+};
+
+class store {
+ public:
+  virtual ~store() = default;
+
+  /// errc::email_taken when the email is registered already.
+  virtual result<domain::user> create_user(const new_user& user) = 0;
+  virtual std::optional<domain::user> find_user(id user_id) = 0;
+  virtual std::optional<domain::user> find_user_by_email(std::string_view email) = 0;
+  virtual void update_password_hash(id user_id, std::string_view password_hash) = 0;
+
+  /// Creates the organization and makes the owner its first member, atomically.
+  virtual domain::organization create_organization(const new_organization& organization) = 0;
+  virtual std::optional<organization_access> find_organization(id organization_id, id caller) = 0;
+  /// The caller's organizations, oldest first.
+  virtual std::vector<domain::organization> organizations_of(id user_id) = 0;
+
+  /// errc::organization_not_found, already_member, invite_required, invite_invalid. An invite use
+  /// is counted in the same transaction as the membership.
+  virtual result<domain::membership> join(const join_request& request) = 0;
+  virtual void create_invite(const new_invite& invite) = 0;
+  /// Members in join order.
+  virtual std::vector<domain::membership> members(id organization_id) = 0;
+  virtual std::optional<domain::membership> find_member(id organization_id, id user_id) = 0;
+  /// Removes the membership and releases its addresses (returned). errc::member_not_found.
+  virtual result<std::vector<domain::allocation>> remove_member(id organization_id, id user_id) = 0;
+  /// errc::member_not_found.
+  virtual result<domain::membership> set_role(id organization_id, id user_id, domain::role role) = 0;
+
+  /// The caller's address for (organization, agent_id): the existing one, else the requested or
+  /// lowest free host address. errc::subnet_full, address_taken, device_has_address,
+  /// not_a_member.
+  virtual result<domain::allocation> allocate(const allocation_request& request) = 0;
+  /// Addresses of an organization, lowest first.
+  virtual std::vector<domain::allocation> allocations(id organization_id) = 0;
+  virtual std::optional<domain::allocation> find_allocation(id organization_id, domain::ipv4 address) = 0;
+  /// Addresses of a user across organizations, oldest allocation first.
+  virtual std::vector<domain::allocation> allocations_of(id user_id) = 0;
+  /// errc::address_not_found.
+  virtual result<domain::allocation> release(id organization_id, domain::ipv4 address) = 0;
+
+  /// Readiness: the database answers a trivial query.
+  virtual bool is_reachable() = 0;
+};
+
+}  // namespace sig::store
