@@ -5,6 +5,8 @@
 #include "api/views.hpp"
 #include "service/addresses.hpp"
 
+#include <algorithm>
+
 namespace sig::api::handlers {
 
 namespace json = boost::json;
@@ -30,8 +32,11 @@ api_response list_ips(const api_request& request, api_services& services) {
   if (!org_id) return error_response(org_id.error());
   const auto allocations = service::list_addresses(services.db, request.user(), *org_id);
   if (!allocations) return error_response(allocations.error());
+  std::vector<domain::ipv4> online;
+  for (const auto& peer : services.presence.online_peers(*org_id)) online.push_back(peer.virtual_ip);
   json::array list;
-  for (const auto& a : *allocations) list.push_back(address_listing_view(a, false));
+  for (const auto& a : *allocations)
+    list.push_back(address_listing_view(a, std::binary_search(online.begin(), online.end(), a.address)));
   return json_response(list);
 }
 
@@ -43,6 +48,7 @@ api_response release_ip(const api_request& request, api_services& services) {
     return error_response(error{errc::validation_failed, {}, {{{"path", "virtual_ip"}, address.error().msg, address.error().type}}});
   const auto released = service::release_address(services.db, request.user(), *org_id, *address);
   if (!released) return error_response(released.error());
+  services.presence.disconnect(*org_id, std::span(&released->address, 1));
   return json_response(allocation_view(*released));
 }
 

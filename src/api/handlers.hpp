@@ -17,6 +17,7 @@ api_response me(const api_request& request, api_services& services);
 api_response create_organization(const api_request& request, api_services& services);
 api_response list_organizations(const api_request& request, api_services& services);
 api_response get_organization(const api_request& request, api_services& services);
+api_response list_peers(const api_request& request, api_services& services);
 api_response join_organization(const api_request& request, api_services& services);
 api_response create_invite(const api_request& request, api_services& services);
 

@@ -26,8 +26,13 @@ api_response remove_member(const api_request& request, api_services& services) {
   if (!user_id) return error_response(user_id.error());
   const auto released = service::remove_member(services.db, request.user(), *org_id, *user_id);
   if (!released) return error_response(released.error());
+  std::vector<domain::ipv4> released_addresses;
   json::array addresses;
-  for (const auto& a : *released) addresses.emplace_back(domain::format_ipv4(a.address));
+  for (const auto& a : *released) {
+    released_addresses.push_back(a.address);
+    addresses.emplace_back(domain::format_ipv4(a.address));
+  }
+  services.presence.disconnect(*org_id, released_addresses);
   return json_response(
       json::object{{"organization_id", *org_id}, {"user_id", *user_id}, {"released_ips", std::move(addresses)}});
 }

@@ -4,6 +4,7 @@
 #include "api/responses.hpp"
 #include "api/views.hpp"
 #include "service/organizations.hpp"
+#include "signaling/peer.hpp"
 
 namespace sig::api::handlers {
 
@@ -41,6 +42,20 @@ api_response get_organization(const api_request& request, api_services& services
   const auto access = service::organization_of_member(services.db, request.user(), *org_id);
   if (!access) return error_response(access.error());
   return json_response(organization_view(access->organization));
+}
+
+api_response list_peers(const api_request& request, api_services& services) {
+  const auto org_id = id_param(request, "org_id");
+  if (!org_id) return error_response(org_id.error());
+  const auto access = service::organization_of_member(services.db, request.user(), *org_id);
+  if (!access) return error_response(access.error());
+  std::string list = "[";
+  for (const auto& peer : services.presence.online_peers(*org_id)) {
+    if (list.size() > 1) list.push_back(',');
+    list += signaling::peer_json(peer);
+  }
+  list.push_back(']');
+  return api_response{200, std::move(list), "application/json", {}};
 }
 
 api_response join_organization(const api_request& request, api_services& services) {

@@ -21,7 +21,8 @@ constexpr std::array table{
     // Organizations
     route{post, "/organizations", user, database, &h::create_organization, "Create an organization"},
     route{get, "/organizations", user, database, &h::list_organizations, "The caller's organizations"},
-    route{get, "/organizations/{org_id}", user, database, &h::get_organization, "One organization (members)"},
+    route{get, "/organizations/{org_id}", user, database, &h::get_organization, "One organization"},
+    route{get, "/organizations/{org_id}/peers", user, database, &h::list_peers, "Online peers (live presence)"},
     route{post, "/organizations/{org_id}/join", user, database, &h::join_organization, "Join (invite code if needed)"},
     route{post, "/organizations/{org_id}/invites", user, database, &h::create_invite, "Create an invite code"},
     route{get, "/organizations/{org_id}/members", user, database, &h::list_members, "List members"},

@@ -3,6 +3,7 @@
 
 #include "auth/jwt.hpp"
 #include "auth/password_hasher.hpp"
+#include "signaling/presence_directory.hpp"
 #include "store/store.hpp"
 
 namespace sig::api {
@@ -11,6 +12,7 @@ struct api_services {
   store::store& db;
   const auth::password_hasher& hasher;
   const auth::jwt_codec& tokens;
+  signaling::presence_directory& presence;
 };
 
 }  // namespace sig::api

@@ -55,6 +55,41 @@ constexpr std::array integer_settings{
     integer_setting{"HTTP_READ_TIMEOUT_SECONDS", "--http-read-timeout-seconds",
                     "Deadline to receive a whole request, and keep-alive idle time",
                     &server_config::http_read_timeout_seconds, 1, 3600},
+    integer_setting{"WS_MAX_MESSAGE_BYTES", "--ws-max-message-bytes",
+                    "Largest WebSocket message accepted (larger: close 1009)", &server_config::ws_max_message_bytes,
+                    1024, 16 * 1024 * 1024},
+    integer_setting{"WS_QUEUE_LIMIT_BYTES", "--ws-queue-limit-bytes",
+                    "Outbound bytes queued per connection before it is dropped as too slow (close 1013)",
+                    &server_config::ws_queue_limit_bytes, 4096, 1024 * 1024 * 1024},
+    integer_setting{"WS_RATE_LIMIT_BURST", "--ws-rate-limit-burst", "Messages a connection may send in a burst",
+                    &server_config::ws_rate_limit_burst, 1, 1'000'000},
+};
+
+// Durations and rates, in (fractional) seconds so that tests can use short intervals.
+struct decimal_setting {
+  const char* env;
+  const char* flag;
+  const char* help;
+  double server_config::*field;
+  double min;
+  double max;
+};
+
+constexpr std::array decimal_settings{
+    decimal_setting{"REGISTER_TIMEOUT_SECONDS", "--register-timeout-seconds",
+                    "The first WebSocket message (register) must arrive within this time",
+                    &server_config::register_timeout_seconds, 0.05, 3600},
+    decimal_setting{"WS_PING_INTERVAL_SECONDS", "--ws-ping-interval-seconds", "Server WebSocket ping interval",
+                    &server_config::ws_ping_interval_seconds, 0.05, 3600},
+    decimal_setting{"WS_IDLE_TIMEOUT_SECONDS", "--ws-idle-timeout-seconds",
+                    "Close a WebSocket after this long without any inbound frame",
+                    &server_config::ws_idle_timeout_seconds, 0.05, 86400},
+    decimal_setting{"WS_SEND_TIMEOUT_SECONDS", "--ws-send-timeout-seconds",
+                    "Drop a WebSocket whose peer takes longer than this to accept one frame",
+                    &server_config::ws_send_timeout_seconds, 0.05, 3600},
+    decimal_setting{"WS_RATE_LIMIT_PER_SECOND", "--ws-rate-limit-per-second",
+                    "Sustained messages per second a connection may send (beyond: \"Rate limit exceeded\")",
+                    &server_config::ws_rate_limit_per_second, 0.01, 1'000'000},
 };
 
 constexpr std::array text_settings{
@@ -92,6 +127,11 @@ std::optional<server_config> load_config(int argc, char** argv, int& exit_code) 
   CLI::App cli{"signaling-server: signaling and control-plane server of a peer-to-peer mesh VPN"};
   cli.get_formatter()->column_width(40);
   for (const auto& s : integer_settings)
+    cli.add_option(s.flag, config.*s.field, s.help)
+        ->envname(s.env)
+        ->check(CLI::Range(s.min, s.max))
+        ->capture_default_str();
+  for (const auto& s : decimal_settings)
     cli.add_option(s.flag, config.*s.field, s.help)
         ->envname(s.env)
         ->check(CLI::Range(s.min, s.max))

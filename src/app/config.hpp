@@ -26,6 +26,15 @@ struct server_config {
   std::int64_t io_threads = 0;  // 0: one per core
 
   std::int64_t http_read_timeout_seconds = 30;
+
+  double register_timeout_seconds = 10;
+  double ws_ping_interval_seconds = 20;
+  double ws_idle_timeout_seconds = 60;
+  double ws_send_timeout_seconds = 10;
+  std::int64_t ws_max_message_bytes = 64 * 1024;
+  std::int64_t ws_queue_limit_bytes = 1024 * 1024;
+  double ws_rate_limit_per_second = 50;
+  std::int64_t ws_rate_limit_burst = 100;
   std::vector<std::string> cors_origins{"*"};
   std::string log_level = "info";
   std::string log_format = "text";

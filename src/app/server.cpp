@@ -5,7 +5,9 @@
 #include "auth/secret_key.hpp"
 #include "core/random.hpp"
 #include "http/listener.hpp"
+#include "signaling/hub.hpp"
 #include "store/open_store.hpp"
+#include "ws/ws_session.hpp"
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -15,15 +17,35 @@
 
 #include <spdlog/spdlog.h>
 
+#include <array>
 #include <thread>
 
 namespace sig::app {
 namespace {
 
 namespace asio = boost::asio;
+namespace beast = boost::beast;
 using tcp = asio::ip::tcp;
 
 constexpr auto shutdown_grace = std::chrono::seconds(10);
+constexpr std::array<std::string_view, 2> websocket_paths{"/ws", "/ws/"};
+
+std::chrono::milliseconds millis(double seconds) {
+  return std::chrono::milliseconds(static_cast<std::int64_t>(seconds * 1000));
+}
+
+ws::ws_options websocket_options(const server_config& config) {
+  ws::ws_options options;
+  options.register_timeout = millis(config.register_timeout_seconds);
+  options.ping_interval = millis(config.ws_ping_interval_seconds);
+  options.idle_timeout = millis(config.ws_idle_timeout_seconds);
+  options.send_timeout = millis(config.ws_send_timeout_seconds);
+  options.message_max = static_cast<std::size_t>(config.ws_max_message_bytes);
+  options.queue_limit = static_cast<std::size_t>(config.ws_queue_limit_bytes);
+  options.rate_per_second = config.ws_rate_limit_per_second;
+  options.rate_burst = static_cast<double>(config.ws_rate_limit_burst);
+  return options;
+}
 
 std::size_t threads_or_cores(std::int64_t configured) {
   if (configured > 0) return static_cast<std::size_t>(configured);
@@ -89,7 +111,9 @@ int run_server(const server_config& config) {
   const auth::password_hasher hasher = make_hasher(config);
   const auth::jwt_codec tokens(signing_key(config, location),
                                std::chrono::minutes(config.access_token_expire_minutes));
-  api::api_services services{*db, hasher, tokens};
+  signaling::local_bus bus;
+  signaling::hub hub(bus);
+  api::api_services services{*db, hasher, tokens, hub};
 
   runtime::worker_pool database_pool("database", database_threads,
                                      static_cast<std::size_t>(config.database_queue_limit));
@@ -100,7 +124,13 @@ int run_server(const server_config& config) {
   http::http_options options;
   options.read_timeout = std::chrono::seconds(config.http_read_timeout_seconds);
   options.cors_origins = config.cors_origins;
-  http::session_context context{options, api::rest_routes(), services, database_pool, hashing_pool, connections, {}};
+  const ws::ws_options websocket = websocket_options(config);
+  ws::ws_context websocket_context{websocket, hub, services, database_pool, connections};
+  http::session_context context{options,      api::rest_routes(), services, database_pool, hashing_pool,
+                                connections,  {},                 websocket_paths};
+  context.upgrade = [&websocket_context](beast::tcp_stream stream, http::request upgrade) {
+    return ws::run_ws_session(std::move(stream), std::move(upgrade), websocket_context);
+  };
 
   const std::size_t io_threads = threads_or_cores(config.io_threads);
   asio::io_context io(static_cast<int>(io_threads));

@@ -12,6 +12,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <memory>
 
 namespace sig::http {
@@ -36,6 +37,12 @@ std::optional<response> answer_to_read_error(const beast::error_code& ec) {
   if (ec.category() == parse_errors && ec != bhttp::error::end_of_stream && ec != bhttp::error::partial_message)
     return plain_error(bhttp::status::bad_request, "Malformed HTTP request", 11);
   return std::nullopt;
+}
+
+bool is_upgrade_path(const request& req, const session_context& context) {
+  const std::string_view target = req.target();
+  const std::string_view path = target.substr(0, target.find('?'));
+  return std::find(context.upgrade_paths.begin(), context.upgrade_paths.end(), path) != context.upgrade_paths.end();
 }
 
 asio::awaitable<void> send(session_state& state, response res, const session_context& context) {
@@ -81,7 +88,7 @@ asio::awaitable<void> run_http_session(tcp::socket socket, session_context& cont
     }
 
     request req = parser.release();
-    if (context.upgrade && beast::websocket::is_upgrade(req)) {
+    if (context.upgrade && beast::websocket::is_upgrade(req) && is_upgrade_path(req, context)) {
       state->stream.expires_never();
       co_await context.upgrade(std::move(state->stream), std::move(req));
       co_return;

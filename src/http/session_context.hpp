@@ -25,6 +25,7 @@ struct session_context {
   runtime::worker_pool& hashing_pool;
   runtime::connection_registry& connections;
   upgrade_fn upgrade;  // empty: upgrade requests are answered like any other request
+  std::span<const std::string_view> upgrade_paths;  // where `upgrade` applies
 };
 
 }  // namespace sig::http

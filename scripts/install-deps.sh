@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Installs everything needed to build, run and test the server, from Debian 12 packages only.
+# Idempotent: does nothing when every package is already installed. Run as root.
+set -euo pipefail
+
+packages=(
+  # toolchain
+  g++ cmake ninja-build ccache pkg-config git
+  # libraries (see docs/architecture.md for why each)
+  libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev libssl-dev libsodium-dev
+  libsqlite3-dev libpq-dev libspdlog-dev libcli11-dev
+  # tests: GoogleTest, and Debian's Python with the end-to-end clients
+  libgtest-dev libgmock-dev python3 python3-pytest python3-requests python3-websockets python3-jwt curl
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+
+echo "install-deps: installing ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Command (b) of the README, and what CI runs: installs the dependencies, builds and runs every
+# test (unit, store and end-to-end) on the Release build, then builds with AddressSanitizer +
+# UndefinedBehaviorSanitizer and runs the unit and store tests there too.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/install-deps.sh
+
+echo "== release build and all tests" >&2
+scripts/build.sh release
+ctest --preset release -j 2
+
+echo "== sanitizer build (ASan + UBSan): unit and store tests" >&2
+scripts/build.sh asan --target unit_tests store_tests
+ctest --preset asan -L 'unit|store' -j 2

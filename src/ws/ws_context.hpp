@@ -1,0 +1,20 @@
+// What every WebSocket session shares; owned by the server, outlives the sessions.
+#pragma once
+
+#include "api/services.hpp"
+#include "runtime/connection_registry.hpp"
+#include "runtime/worker_pool.hpp"
+#include "signaling/hub.hpp"
+#include "ws/ws_options.hpp"
+
+namespace sig::ws {
+
+struct ws_context {
+  const ws_options& options;
+  signaling::hub& hub;
+  api::api_services& services;
+  runtime::worker_pool& database_pool;
+  runtime::connection_registry& connections;
+};
+
+}  // namespace sig::ws

@@ -1,0 +1,184 @@
+// An agent's WebSocket connection; see ws_session.hpp.
+#include "ws/ws_session.hpp"
+
+#include "api/dispatch.hpp"
+#include "core/clock.hpp"
+#include "core/random.hpp"
+#include "service/accounts.hpp"
+#include "service/registration.hpp"
+#include "ws/close_codes.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/http/field.hpp>
+#include <boost/url/parse.hpp>
+#include <spdlog/spdlog.h>
+
+namespace sig::ws {
+namespace {
+
+constexpr auto as_result = asio::as_tuple(asio::use_awaitable);
+namespace protocol = signaling::errors;
+
+// The token of ?token=... (percent-decoded), else of an "Authorization: Bearer" header.
+std::string token_of(const http::request& upgrade) {
+  if (const auto target = boost::urls::parse_origin_form(upgrade.target())) {
+    const auto params = target->params();
+    if (const auto it = params.find("token"); it != params.end() && (*it).has_value && !(*it).value.empty())
+      return (*it).value;
+  }
+  return std::string(api::bearer_token(upgrade[boost::beast::http::field::authorization]));
+}
+
+}  // namespace
+
+asio::awaitable<void> run_ws_session(beast::tcp_stream stream, http::request upgrade, ws_context& context) {
+  const auto session = std::make_shared<ws_session>(std::move(stream), context);
+  co_await session->run(std::move(upgrade));
+}
+
+ws_session::ws_session(beast::tcp_stream stream, ws_context& context)
+    : ws_(std::move(stream)),
+      context_(context),
+      wake_(ws_.get_executor()),
+      send_deadline_(ws_.get_executor()),
+      rate_(context.options.rate_per_second, context.options.rate_burst) {}
+
+asio::awaitable<void> ws_session::run(http::request upgrade) {
+  const ws_options& options = context_.options;
+  websocket::stream_base::timeout timeouts{};
+  timeouts.handshake_timeout = options.close_timeout;
+  timeouts.idle_timeout = websocket::stream_base::none();  // liveness is ours: see write_loop
+  timeouts.keep_alive_pings = false;
+  ws_.set_option(timeouts);
+  ws_.set_option(websocket::stream_base::decorator(
+      [](websocket::response_type& res) { res.set(boost::beast::http::field::server, "signaling-server"); }));
+  ws_.read_message_max(options.message_max);
+  ws_.control_callback([this](websocket::frame_type, beast::string_view) { last_inbound_ = clock::now(); });
+
+  auto [accept_error] = co_await ws_.async_accept(upgrade, as_result);
+  if (accept_error) co_return;
+  opened_at_ = last_inbound_ = clock::now();
+  next_ping_ = opened_at_ + options.ping_interval;
+
+  registration_.emplace(context_.connections.add([weak = weak_from_this(), executor = ws_.get_executor()] {
+    asio::post(executor, [weak] {
+      if (const auto self = weak.lock()) self->close(websocket::close_code::going_away, "server shutting down", false);
+    });
+  }));
+  asio::co_spawn(ws_.get_executor(), [self = shared_from_this()] { return self->write_loop(); }, asio::detached);
+
+  co_await authenticate(upgrade);
+  co_await read_loop();
+
+  if (registered_) context_.hub.leave(*registered_);
+  if (!closing_) finished_ = true;  // the peer closed or vanished: nothing more to send
+  wake_writer();
+}
+
+asio::awaitable<void> ws_session::authenticate(const http::request& upgrade) {
+  const std::string token = token_of(upgrade);
+  if (token.empty()) co_return refuse(protocol::no_token);
+  const auto claims = context_.services.tokens.verify(token, now_micros() / 1'000'000);
+  if (!claims) co_return refuse(protocol::invalid_token);
+  try {
+    auto& db = context_.services.db;
+    const auto user = co_await context_.database_pool.run([&db, id = claims->user_id] {
+      return service::caller_from_token(db, id).has_value();
+    });
+    if (!user) co_return refuse(protocol::registration_failed);  // database pool saturated
+    if (!*user) co_return refuse(protocol::invalid_token);
+  } catch (const std::exception& e) {
+    spdlog::error("websocket authentication failed: {}", e.what());
+    co_return refuse(protocol::registration_failed);
+  }
+  user_id_ = claims->user_id;
+}
+
+asio::awaitable<void> ws_session::read_loop() {
+  beast::flat_buffer buffer;
+  for (;;) {
+    auto [ec, bytes] = co_await ws_.async_read(buffer, as_result);
+    if (ec) break;
+    last_inbound_ = clock::now();
+    if (!closing_ && !finished_ && user_id_ != 0) {
+      const auto data = buffer.cdata();
+      co_await on_message(std::string_view(static_cast<const char*>(data.data()), data.size()));
+    }
+    buffer.consume(buffer.size());
+  }
+}
+
+asio::awaitable<void> ws_session::on_message(std::string_view text) {
+  first_message_seen_ = true;
+  if (!rate_.try_take()) co_return send_error(protocol::rate_limited);
+  auto message = signaling::read_envelope(text);
+  if (registered_) {
+    if (!message) co_return send_error(message.error());
+    co_return on_registered_message(message->body, message->type);
+  }
+  if (!message) co_return refuse(message.error());
+  if (message->type != signaling::message_type::register_agent) co_return refuse(protocol::first_must_register);
+  co_await on_register(message->body);
+}
+
+asio::awaitable<void> ws_session::on_register(const boost::json::object& body) {
+  const auto request = signaling::read_register(body);
+  if (!request) co_return refuse(request.error());
+
+  std::optional<result<service::registration_target>> target;
+  try {
+    auto& db = context_.services.db;
+    target = co_await context_.database_pool.run([&db, user = user_id_, &request] {
+      return service::find_registration_target(db, user, request->organization_id, request->agent_id);
+    });
+  } catch (const std::exception& e) {
+    spdlog::error("websocket registration failed: {}", e.what());
+    co_return refuse(protocol::registration_failed);
+  }
+  if (!target) co_return refuse(protocol::registration_failed);  // database pool saturated
+  if (!*target) co_return refuse(registration_error(target->error().code, request->organization_id.has_value()));
+  if (closing_ || finished_) co_return;
+
+  const auto& [organization, allocation] = **target;
+  signaling::peer_info peer;
+  peer.peer_id = request->agent_id.value_or(signaling::generate_peer_id());
+  peer.user_id = user_id_;
+  peer.email = allocation.email;
+  peer.agent_id = request->agent_id;
+  peer.reachable = request->reachable;
+  peer.organization_id = organization.organization_id;
+  peer.virtual_ip = allocation.address;
+  peer.connection_id = random_uuid4();
+  registered_ = peer;
+  context_.hub.join(shared_from_this(), peer, organization.subnet);
+  spdlog::debug("peer {} registered at {} in organization {}", peer.peer_id, domain::format_ipv4(peer.virtual_ip),
+                peer.organization_id);
+}
+
+void ws_session::on_registered_message(const boost::json::object& body, signaling::message_type type) {
+  using signaling::message_type;
+  switch (type) {
+    case message_type::register_agent: return send_error(protocol::already_registered);
+    case message_type::ping: return enqueue(signaling::pong_message());
+    case message_type::signal: {
+      const auto request = signaling::read_signal(body);
+      if (!request) return send_error(request.error());
+      if (!context_.hub.relay(*registered_, request->to, request->data_json)) send_error(protocol::unknown_peer);
+      return;
+    }
+    case message_type::update: {
+      const auto request = signaling::read_update(body);
+      if (!request) return send_error(request.error());
+      if (const auto updated = context_.hub.update(*registered_, *request))
+        registered_->reachable = updated->reachable;
+      return;
+    }
+    case message_type::unknown: return send_error(protocol::unknown_type);
+  }
+}
+
+}  // namespace sig::ws

@@ -1,0 +1,79 @@
+// One agent's WebSocket connection (PROTOCOL.md §5): authentication, registration, then the
+// message loop, with a separate writer coroutine draining a bounded outbound queue. Everything
+// runs on the connection's strand; the hub reaches it only through deliver() and disconnect(),
+// which post to that strand.
+#pragma once
+
+#include "http/beast.hpp"
+#include "signaling/peer_connection.hpp"
+#include "ws/ws_context.hpp"
+
+#include "core/token_bucket.hpp"
+
+#include <boost/asio/steady_timer.hpp>
+#include <boost/beast/websocket/stream.hpp>
+
+#include <deque>
+#include <memory>
+#include <optional>
+
+namespace sig::ws {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace websocket = boost::beast::websocket;
+
+/// Accepts the upgrade and serves the connection until it ends.
+asio::awaitable<void> run_ws_session(beast::tcp_stream stream, http::request upgrade, ws_context& context);
+
+class ws_session final : public signaling::peer_connection, public std::enable_shared_from_this<ws_session> {
+ public:
+  ws_session(beast::tcp_stream stream, ws_context& context);
+
+  asio::awaitable<void> run(http::request upgrade);
+
+  void deliver(signaling::shared_message message) override;
+  void disconnect(signaling::close_reason reason) override;
+
+ private:
+  using clock = std::chrono::steady_clock;
+
+  asio::awaitable<void> write_loop();
+  asio::awaitable<void> read_loop();
+  asio::awaitable<void> authenticate(const http::request& upgrade);
+  asio::awaitable<void> on_message(std::string_view text);
+  asio::awaitable<void> on_register(const boost::json::object& body);
+  void on_registered_message(const boost::json::object& body, signaling::message_type type);
+
+  void enqueue(signaling::shared_message message);
+  void send_error(std::string_view error);
+  /// Sends the error, then closes with 1008: every failure before registration ends this way.
+  void refuse(std::string_view error);
+  /// Starts closing (once): the writer sends the close frame after the queue if `drain`, else at
+  /// once, dropping what was queued.
+  void close(websocket::close_code code, std::string_view reason, bool drain);
+  /// Ends the TCP connection at once, for peers that cannot even take a close frame.
+  void abort();
+  void wake_writer();
+  clock::time_point next_deadline() const;
+
+  websocket::stream<beast::tcp_stream> ws_;
+  ws_context& context_;
+  asio::steady_timer wake_;
+  asio::steady_timer send_deadline_;
+  std::deque<signaling::shared_message> queue_;
+  std::size_t queued_bytes_ = 0;
+  std::optional<websocket::close_reason> closing_;
+  bool drain_before_close_ = false;
+  bool finished_ = false;             // the connection is over: the writer stops at once
+  bool first_message_seen_ = false;
+  clock::time_point opened_at_;
+  clock::time_point last_inbound_;
+  clock::time_point next_ping_;
+  token_bucket rate_;
+  domain::id user_id_ = 0;
+  std::optional<signaling::peer_info> registered_;
+  std::optional<runtime::connection_registry::entry> registration_;
+};
+
+}  // namespace sig::ws

@@ -1,0 +1,132 @@
+// The output side of an agent's WebSocket connection: the bounded queue, the writer coroutine
+// (messages, server pings, liveness deadlines) and closing. See ws_session.hpp.
+#include "ws/close_codes.hpp"
+#include "ws/ws_session.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <spdlog/spdlog.h>
+
+namespace sig::ws {
+namespace {
+
+constexpr auto as_result = asio::as_tuple(asio::use_awaitable);
+
+}  // namespace
+
+void ws_session::deliver(signaling::shared_message message) {
+  asio::post(ws_.get_executor(), [self = shared_from_this(), message = std::move(message)]() mutable {
+    self->enqueue(std::move(message));
+  });
+}
+
+void ws_session::disconnect(signaling::close_reason reason) {
+  asio::post(ws_.get_executor(), [self = shared_from_this(), reason] {
+    const close_cause cause = close_cause_of(reason);
+    self->close(cause.code, cause.reason, false);
+  });
+}
+
+void ws_session::enqueue(signaling::shared_message message) {
+  if (closing_ || finished_) return;
+  // One message larger than the limit still goes out alone; a queue that grows past the limit
+  // belongs to a peer that does not keep up.
+  if (!queue_.empty() && queued_bytes_ + message->size() > context_.options.queue_limit) {
+    spdlog::info("dropping slow consumer {} ({} bytes queued)", registered_ ? registered_->peer_id : "?",
+                 queued_bytes_);
+    if (registered_) context_.hub.leave(*registered_);
+    const close_cause cause = close_cause_of(signaling::close_reason::slow_consumer);
+    return close(cause.code, cause.reason, false);
+  }
+  queued_bytes_ += message->size();
+  queue_.push_back(std::move(message));
+  wake_writer();
+}
+
+void ws_session::send_error(std::string_view error) { enqueue(signaling::error_message(error)); }
+
+void ws_session::refuse(std::string_view error) {
+  send_error(error);
+  close(websocket::close_code::policy_error, "", true);
+}
+
+void ws_session::close(websocket::close_code code, std::string_view reason, bool drain) {
+  if (closing_ || finished_) return;
+  closing_ = websocket::close_reason(code, reason);
+  drain_before_close_ = drain;
+  if (!drain) {
+    for (const auto& dropped : queue_) queued_bytes_ -= dropped->size();
+    queue_.clear();
+  }
+  wake_writer();
+}
+
+void ws_session::abort() {
+  finished_ = true;
+  beast::error_code ignored;
+  beast::get_lowest_layer(ws_).socket().shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
+  beast::get_lowest_layer(ws_).socket().close(ignored);
+  wake_writer();
+}
+
+void ws_session::wake_writer() { wake_.cancel(); }
+
+ws_session::clock::time_point ws_session::next_deadline() const {
+  if (!first_message_seen_) return opened_at_ + context_.options.register_timeout;
+  if (!registered_) return clock::time_point::max();  // registering: the lookup is in progress
+  return std::min(last_inbound_ + context_.options.idle_timeout, next_ping_);
+}
+
+asio::awaitable<void> ws_session::write_loop() {
+  const ws_options& options = context_.options;
+  while (!finished_) {
+    if (!queue_.empty()) {
+      const signaling::shared_message message = std::move(queue_.front());
+      queue_.pop_front();
+      // A peer that takes no data at all (full TCP window) cannot even be sent a close frame.
+      send_deadline_.expires_after(options.send_timeout);
+      send_deadline_.async_wait([weak = weak_from_this()](const beast::error_code& ec) {
+        if (const auto self = weak.lock(); self && !ec) self->abort();
+      });
+      auto [ec, bytes] = co_await ws_.async_write(asio::buffer(*message), as_result);
+      send_deadline_.cancel();
+      queued_bytes_ -= message->size();
+      if (ec) {
+        abort();
+        break;
+      }
+      continue;
+    }
+    if (closing_) {
+      co_await ws_.async_close(*closing_, as_result);  // bounded by the handshake timeout
+      break;
+    }
+    const auto now = clock::now();
+    if (!first_message_seen_ && now >= opened_at_ + options.register_timeout) {
+      refuse(signaling::errors::registration_timeout);
+      continue;
+    }
+    if (registered_ && now >= last_inbound_ + options.idle_timeout) {
+      spdlog::debug("peer {} idle: closing", registered_->peer_id);
+      context_.hub.leave(*registered_);
+      close(websocket::close_code::normal, "idle timeout", false);
+      continue;
+    }
+    if (registered_ && now >= next_ping_) {
+      next_ping_ = now + options.ping_interval;
+      auto [ec] = co_await ws_.async_ping({}, as_result);
+      if (ec) {
+        abort();
+        break;
+      }
+      continue;
+    }
+    wake_.expires_at(next_deadline());
+    co_await wake_.async_wait(as_result);
+  }
+  finished_ = true;
+  registration_.reset();
+}
+
+}  // namespace sig::ws
