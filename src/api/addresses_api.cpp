@@ -45,7 +45,8 @@ api_response release_ip(const api_request& request, api_services& services) {
   if (!org_id) return error_response(org_id.error());
   const auto address = domain::validate_ipv4(request.param("virtual_ip"));
   if (!address)
-    return error_response(error{errc::validation_failed, {}, {{{"path", "virtual_ip"}, address.error().msg, address.error().type}}});
+    return error_response(
+        error{errc::validation_failed, {}, {{{"path", "virtual_ip"}, address.error().msg, address.error().type}}});
   const auto released = service::release_address(services.db, request.user(), *org_id, *address);
   if (!released) return error_response(released.error());
   services.presence.disconnect(*org_id, std::span(&released->address, 1));

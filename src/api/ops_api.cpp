@@ -8,9 +8,7 @@ extern const std::string_view openapi_json;
 
 namespace sig::api::handlers {
 
-api_response healthz(const api_request&, api_services&) {
-  return json_response(boost::json::object{{"status", "ok"}});
-}
+api_response healthz(const api_request&, api_services&) { return json_response(boost::json::object{{"status", "ok"}}); }
 
 api_response readyz(const api_request&, api_services& services) {
   if (!services.db.is_reachable()) return error_response(errc::overloaded, "Database unreachable");

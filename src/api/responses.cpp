@@ -48,8 +48,7 @@ api_response error_response(const error& e) {
     json::array fields;
     for (const field_error& f : e.fields) {
       json::array loc;
-      for (const loc_part& part : f.loc)
-        std::visit([&](const auto& v) { loc.emplace_back(v); }, part);
+      for (const loc_part& part : f.loc) std::visit([&](const auto& v) { loc.emplace_back(v); }, part);
       fields.push_back(json::object{{"loc", std::move(loc)}, {"msg", f.msg}, {"type", f.type}});
     }
     detail = std::move(fields);

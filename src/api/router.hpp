@@ -35,8 +35,8 @@ struct route {
 
 struct route_match {
   const route* matched = nullptr;
-  path_params params;       // views into the matched path
-  std::string allowed;      // when nothing matched but the path exists: "GET, POST"
+  path_params params;   // views into the matched path
+  std::string allowed;  // when nothing matched but the path exists: "GET, POST"
 };
 
 /// One trailing slash is ignored ("/organizations/" is "/organizations").

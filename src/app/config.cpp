@@ -38,20 +38,19 @@ constexpr std::array integer_settings{
                     "Argon2id memory per hash in KiB (below 19456 is for tests only)",
                     &server_config::password_hash_memory_kib, 8, 4 * 1024 * 1024},
     integer_setting{"PASSWORD_HASH_ITERATIONS", "--password-hash-iterations",
-                    "Argon2id passes (below 2 is for tests only)", &server_config::password_hash_iterations, 1,
-                    1000},
+                    "Argon2id passes (below 2 is for tests only)", &server_config::password_hash_iterations, 1, 1000},
     integer_setting{"HASH_THREADS", "--hash-threads", "Password hashing threads (0: one per core)",
                     &server_config::hash_threads, 0, 256},
     integer_setting{"HASH_QUEUE_LIMIT", "--hash-queue-limit",
-                    "Logins and registrations accepted at once before answering 503",
-                    &server_config::hash_queue_limit, 1, 1'000'000},
+                    "Logins and registrations accepted at once before answering 503", &server_config::hash_queue_limit,
+                    1, 1'000'000},
     integer_setting{"DATABASE_THREADS", "--database-threads", "Database worker threads (and connections)",
                     &server_config::database_threads, 1, 256},
     integer_setting{"DATABASE_QUEUE_LIMIT", "--database-queue-limit",
-                    "Requests waiting for the database before answering 503", &server_config::database_queue_limit,
-                    1, 10'000'000},
-    integer_setting{"IO_THREADS", "--io-threads", "Network I/O threads (0: one per core)",
-                    &server_config::io_threads, 0, 256},
+                    "Requests waiting for the database before answering 503", &server_config::database_queue_limit, 1,
+                    10'000'000},
+    integer_setting{"IO_THREADS", "--io-threads", "Network I/O threads (0: one per core)", &server_config::io_threads,
+                    0, 256},
     integer_setting{"HTTP_READ_TIMEOUT_SECONDS", "--http-read-timeout-seconds",
                     "Deadline to receive a whole request, and keep-alive idle time",
                     &server_config::http_read_timeout_seconds, 1, 3600},
@@ -99,10 +98,12 @@ constexpr std::array text_settings{
     text_setting{"SECRET_KEY", "--secret-key",
                  "JWT signing key (unset: generated once into a 0600 file beside the database)",
                  &server_config::secret_key},
+    text_setting{"TLS_CERT_FILE", "--tls-cert-file", "PEM certificate chain: serve HTTPS and WSS (with TLS_KEY_FILE)",
+                 &server_config::tls_cert_file},
+    text_setting{"TLS_KEY_FILE", "--tls-key-file", "PEM private key of the certificate", &server_config::tls_key_file},
     text_setting{"LOG_LEVEL", "--log-level", "trace, debug, info, warn, error, critical or off",
                  &server_config::log_level},
-    text_setting{"LOG_FORMAT", "--log-format", "text or json (one JSON object per line)",
-                 &server_config::log_format},
+    text_setting{"LOG_FORMAT", "--log-format", "text or json (one JSON object per line)", &server_config::log_format},
 };
 
 std::vector<std::string> split_list(const std::string& text) {
@@ -154,6 +155,11 @@ std::optional<server_config> load_config(int argc, char** argv, int& exit_code) 
     return std::nullopt;
   }
   config.cors_origins = split_list(cors);
+  if (config.tls_cert_file.empty() != config.tls_key_file.empty()) {
+    std::cerr << "TLS_CERT_FILE and TLS_KEY_FILE go together: set both or neither\n";
+    exit_code = 2;
+    return std::nullopt;
+  }
   return config;
 }
 

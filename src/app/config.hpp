@@ -36,6 +36,8 @@ struct server_config {
   double ws_rate_limit_per_second = 50;
   std::int64_t ws_rate_limit_burst = 100;
   std::vector<std::string> cors_origins{"*"};
+  std::string tls_cert_file;  // both set: HTTPS and WSS only
+  std::string tls_key_file;
   std::string log_level = "info";
   std::string log_format = "text";
 };

@@ -13,6 +13,7 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <boost/asio/ssl/context.hpp>
 #include <boost/asio/steady_timer.hpp>
 
 #include <spdlog/spdlog.h>
@@ -54,13 +55,13 @@ std::size_t threads_or_cores(std::int64_t configured) {
 
 std::string signing_key(const server_config& config, const store::database_location& location) {
   if (!config.secret_key.empty()) return config.secret_key;
-  const auto file = location.kind == store::backend::sqlite
-                        ? std::filesystem::path(location.target + ".secret")
-                        : store::database_directory(location) / "signaling.secret";
+  const auto file = location.kind == store::backend::sqlite ? std::filesystem::path(location.target + ".secret")
+                                                            : store::database_directory(location) / "signaling.secret";
   const auto secret = auth::load_or_create_secret(file);
-  spdlog::warn("SECRET_KEY is not set: {} the JWT signing key {} (set SECRET_KEY in production, and the same "
-               "value on every server process)",
-               secret.created ? "generated" : "using", file.string());
+  spdlog::warn(
+      "SECRET_KEY is not set: {} the JWT signing key {} (set SECRET_KEY in production, and the same "
+      "value on every server process)",
+      secret.created ? "generated" : "using", file.string());
   return secret.key;
 }
 
@@ -68,10 +69,23 @@ auth::password_hasher make_hasher(const server_config& config) {
   const auth::password_cost cost{static_cast<std::size_t>(config.password_hash_memory_kib),
                                  static_cast<std::uint64_t>(config.password_hash_iterations)};
   if (auth::is_weak(cost))
-    spdlog::warn("password hashing cost ({} KiB, {} passes) is below the OWASP minimum (19456 KiB, 2 passes): "
-                 "for tests and benchmarks only",
-                 cost.memory_kib, cost.iterations);
+    spdlog::warn(
+        "password hashing cost ({} KiB, {} passes) is below the OWASP minimum (19456 KiB, 2 passes): "
+        "for tests and benchmarks only",
+        cost.memory_kib, cost.iterations);
   return auth::password_hasher(cost);
+}
+
+// TLS 1.2 or newer, with the configured certificate chain and key. Throws on unreadable files.
+std::unique_ptr<asio::ssl::context> tls_context(const server_config& config) {
+  if (config.tls_cert_file.empty()) return nullptr;
+  auto tls = std::make_unique<asio::ssl::context>(asio::ssl::context::tls_server);
+  tls->set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
+                   asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 | asio::ssl::context::no_tlsv1_1 |
+                   asio::ssl::context::single_dh_use);
+  tls->use_certificate_chain_file(config.tls_cert_file);
+  tls->use_private_key_file(config.tls_key_file, asio::ssl::context::pem);
+  return tls;
 }
 
 tcp::acceptor open_acceptor(asio::io_context& io, const server_config& config) {
@@ -109,8 +123,7 @@ int run_server(const server_config& config) {
   const auto database_threads = static_cast<std::size_t>(config.database_threads);
   const auto db = store::open_store(location, database_threads);
   const auth::password_hasher hasher = make_hasher(config);
-  const auth::jwt_codec tokens(signing_key(config, location),
-                               std::chrono::minutes(config.access_token_expire_minutes));
+  const auth::jwt_codec tokens(signing_key(config, location), std::chrono::minutes(config.access_token_expire_minutes));
   signaling::local_bus bus;
   signaling::hub hub(bus);
   api::api_services services{*db, hasher, tokens, hub};
@@ -126,9 +139,21 @@ int run_server(const server_config& config) {
   options.cors_origins = config.cors_origins;
   const ws::ws_options websocket = websocket_options(config);
   ws::ws_context websocket_context{websocket, hub, services, database_pool, connections};
-  http::session_context context{options,      api::rest_routes(), services, database_pool, hashing_pool,
-                                connections,  {},                 websocket_paths};
+  const auto tls = tls_context(config);
+  http::session_context context{.options = options,
+                                .routes = api::rest_routes(),
+                                .services = services,
+                                .database_pool = database_pool,
+                                .hashing_pool = hashing_pool,
+                                .connections = connections,
+                                .tls = tls.get(),
+                                .upgrade = {},
+                                .upgrade_tls = {},
+                                .upgrade_paths = websocket_paths};
   context.upgrade = [&websocket_context](beast::tcp_stream stream, http::request upgrade) {
+    return ws::run_ws_session(std::move(stream), std::move(upgrade), websocket_context);
+  };
+  context.upgrade_tls = [&websocket_context](http::tls_stream stream, http::request upgrade) {
     return ws::run_ws_session(std::move(stream), std::move(upgrade), websocket_context);
   };
 
@@ -145,8 +170,9 @@ int run_server(const server_config& config) {
   });
 
   const auto bound = acceptor.local_endpoint();
-  spdlog::info("listening on http://{}:{} ({} I/O threads, database {})", bound.address().to_string(), bound.port(),
-               io_threads, location.kind == store::backend::sqlite ? location.target : "postgresql");
+  spdlog::info("listening on {}://{}:{} ({} I/O threads, database {})", tls ? "https" : "http",
+               bound.address().to_string(), bound.port(), io_threads,
+               location.kind == store::backend::sqlite ? location.target : "postgresql");
 
   std::vector<std::thread> workers;
   for (std::size_t i = 1; i < io_threads; ++i) workers.emplace_back([&io] { io.run(); });

@@ -4,8 +4,8 @@
 #include "core/json_parse.hpp"
 #include "core/random.hpp"
 
-#include <boost/json/serialize.hpp>
 #include <sodium.h>
+#include <boost/json/serialize.hpp>
 
 #include <array>
 #include <charconv>
@@ -20,8 +20,8 @@ constexpr int base64url = sodium_base64_VARIANT_URLSAFE_NO_PADDING;
 
 std::string encode(std::string_view bytes) {
   std::string text(sodium_base64_encoded_len(bytes.size(), base64url), '\0');
-  sodium_bin2base64(text.data(), text.size(), reinterpret_cast<const unsigned char*>(bytes.data()),
-                    bytes.size(), base64url);
+  sodium_bin2base64(text.data(), text.size(), reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size(),
+                    base64url);
   text.resize(text.find('\0'));
   return text;
 }
@@ -30,8 +30,8 @@ std::optional<std::string> decode(std::string_view text) {
   std::string bytes(text.size(), '\0');
   std::size_t length = 0;
   const char* end = nullptr;
-  if (sodium_base642bin(reinterpret_cast<unsigned char*>(bytes.data()), bytes.size(), text.data(),
-                        text.size(), nullptr, &length, &end, base64url) != 0 ||
+  if (sodium_base642bin(reinterpret_cast<unsigned char*>(bytes.data()), bytes.size(), text.data(), text.size(), nullptr,
+                        &length, &end, base64url) != 0 ||
       end != text.data() + text.size())
     return std::nullopt;
   bytes.resize(length);
@@ -60,8 +60,7 @@ std::optional<std::int64_t> user_id_of(const json::value* sub) {
   const json::string& text = sub->get_string();
   std::int64_t id = 0;
   const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), id);
-  if (ec != std::errc{} || end != text.data() + text.size() || id <= 0 || text.front() == '0')
-    return std::nullopt;
+  if (ec != std::errc{} || end != text.data() + text.size() || id <= 0 || text.front() == '0') return std::nullopt;
   return id;
 }
 
@@ -85,8 +84,7 @@ jwt_codec::jwt_codec(std::string secret, std::chrono::seconds lifetime)
 std::string jwt_codec::sign(std::string_view signing_input) const {
   std::array<unsigned char, crypto_auth_hmacsha256_BYTES> mac{};
   crypto_auth_hmacsha256_state state;
-  crypto_auth_hmacsha256_init(&state, reinterpret_cast<const unsigned char*>(secret_.data()),
-                              secret_.size());
+  crypto_auth_hmacsha256_init(&state, reinterpret_cast<const unsigned char*>(secret_.data()), secret_.size());
   crypto_auth_hmacsha256_update(&state, reinterpret_cast<const unsigned char*>(signing_input.data()),
                                 signing_input.size());
   crypto_auth_hmacsha256_final(&state, mac.data());
@@ -95,10 +93,8 @@ std::string jwt_codec::sign(std::string_view signing_input) const {
 
 std::string jwt_codec::issue(std::int64_t user_id, std::int64_t now) const {
   static const std::string header = encode(R"({"alg":"HS256","typ":"JWT"})");
-  const json::object claims{{"sub", std::to_string(user_id)},
-                            {"iat", now},
-                            {"exp", now + lifetime_.count()},
-                            {"jti", random_hex(16)}};
+  const json::object claims{
+      {"sub", std::to_string(user_id)}, {"iat", now}, {"exp", now + lifetime_.count()}, {"jti", random_hex(16)}};
   std::string token = header;
   token.push_back('.');
   token.append(encode(json::serialize(claims)));

@@ -26,8 +26,7 @@ std::string read_key(const std::filesystem::path& file) {
   struct stat info {};
   if (::stat(file.c_str(), &info) != 0) throw io_error(file, "cannot stat");
   if ((info.st_mode & (S_IRWXG | S_IRWXO)) != 0)
-    throw std::runtime_error("secret key file " + file.string() +
-                             " is readable by others; chmod 600 it");
+    throw std::runtime_error("secret key file " + file.string() + " is readable by others; chmod 600 it");
   std::ifstream in(file);
   std::ostringstream content;
   content << in.rdbuf();

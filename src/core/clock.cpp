@@ -23,9 +23,9 @@ std::string format_timestamp(unix_micros t) {
   std::tm parts{};
   gmtime_r(&as_time, &parts);
   char text[40];
-  const int n = std::snprintf(text, sizeof text, "%04d-%02d-%02dT%02d:%02d:%02d.%06lldZ",
-                              parts.tm_year + 1900, parts.tm_mon + 1, parts.tm_mday, parts.tm_hour,
-                              parts.tm_min, parts.tm_sec, static_cast<long long>(micros));
+  const int n =
+      std::snprintf(text, sizeof text, "%04d-%02d-%02dT%02d:%02d:%02d.%06lldZ", parts.tm_year + 1900, parts.tm_mon + 1,
+                    parts.tm_mday, parts.tm_hour, parts.tm_min, parts.tm_sec, static_cast<long long>(micros));
   return std::string(text, n > 0 ? static_cast<std::size_t>(n) : 0);
 }
 

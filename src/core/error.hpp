@@ -57,8 +57,8 @@ struct field_error {
 
 struct error {
   errc code = errc::internal;
-  std::string detail;                // empty: default_detail(code)
-  std::vector<field_error> fields;   // only for validation_failed
+  std::string detail;               // empty: default_detail(code)
+  std::vector<field_error> fields;  // only for validation_failed
 
   std::string_view message() const noexcept { return detail.empty() ? default_detail(code) : detail; }
 };

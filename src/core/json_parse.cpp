@@ -21,7 +21,7 @@ struct strict_handler {
   static constexpr std::size_t max_string_size = json::string::max_size();
 
   json::value_stack st;
-  std::vector<std::string> keys;          // keys of all open objects, innermost last
+  std::vector<std::string> keys;           // keys of all open objects, innermost last
   std::vector<std::size_t> object_starts;  // index in `keys` where each open object begins
   std::string pending_key;
   bool duplicate = false;

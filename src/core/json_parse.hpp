@@ -12,8 +12,8 @@
 namespace sig {
 
 struct json_parse_error {
-  std::string reason;   // "Expecting value", "Duplicate key", ...
-  std::size_t offset;   // byte position where parsing stopped
+  std::string reason;  // "Expecting value", "Duplicate key", ...
+  std::size_t offset;  // byte position where parsing stopped
 };
 
 constexpr std::size_t json_max_depth = 32;

@@ -12,9 +12,7 @@ std::string_view to_string(role r) noexcept {
   return "member";
 }
 
-std::string_view to_string(join_policy p) noexcept {
-  return p == join_policy::invite ? "invite" : "open";
-}
+std::string_view to_string(join_policy p) noexcept { return p == join_policy::invite ? "invite" : "open"; }
 
 std::optional<role> parse_role(std::string_view text) noexcept {
   if (text == "owner") return role::owner;

@@ -25,10 +25,8 @@ std::unexpected<violation> too_long(std::size_t limit) {
 
 std::unexpected<violation> out_of_range(std::int64_t min, std::int64_t max, std::int64_t value) {
   if (value < min)
-    return reject("ensure this value is greater than or equal to " + std::to_string(min),
-                  "value_error.number.not_ge");
-  return reject("ensure this value is less than or equal to " + std::to_string(max),
-                "value_error.number.not_le");
+    return reject("ensure this value is greater than or equal to " + std::to_string(min), "value_error.number.not_ge");
+  return reject("ensure this value is less than or equal to " + std::to_string(max), "value_error.number.not_le");
 }
 
 bool is_atext(char c) noexcept {
@@ -44,9 +42,8 @@ bool is_dot_atom(std::string_view text) noexcept {
 
 bool is_dns_label(std::string_view label) noexcept {
   if (label.empty() || label.size() > 63 || label.front() == '-' || label.back() == '-') return false;
-  return std::all_of(label.begin(), label.end(), [](char c) {
-    return std::isalnum(static_cast<unsigned char>(c)) || c == '-';
-  });
+  return std::all_of(label.begin(), label.end(),
+                     [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '-'; });
 }
 
 bool is_domain(std::string_view domain) noexcept {
@@ -61,8 +58,8 @@ bool is_domain(std::string_view domain) noexcept {
     if (dot == std::string_view::npos) break;
     start = dot + 1;
   }
-  const bool numeric_tld = std::all_of(last.begin(), last.end(),
-                                       [](char c) { return std::isdigit(static_cast<unsigned char>(c)); });
+  const bool numeric_tld =
+      std::all_of(last.begin(), last.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)); });
   return labels >= 2 && !numeric_tld;
 }
 
@@ -75,8 +72,7 @@ checked<std::string> validate_email(std::string_view email) {
   if (at == std::string_view::npos || email.find('@', at + 1) != std::string_view::npos) return invalid();
   const std::string_view local = email.substr(0, at);
   const std::string_view domain = email.substr(at + 1);
-  if (local.size() > limits::email_local_max || !is_dot_atom(local) || !is_domain(domain))
-    return invalid();
+  if (local.size() > limits::email_local_max || !is_dot_atom(local) || !is_domain(domain)) return invalid();
   std::string normalised(email);
   std::transform(normalised.begin(), normalised.end(), normalised.begin(),
                  [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
@@ -120,15 +116,13 @@ checked<cidr> validate_subnet(std::string_view subnet) {
 
 checked<join_policy> validate_join_policy(std::string_view policy) {
   if (const auto parsed = parse_join_policy(policy)) return *parsed;
-  return reject("value is not a valid enumeration member; permitted: 'open', 'invite'",
-                "type_error.enum");
+  return reject("value is not a valid enumeration member; permitted: 'open', 'invite'", "type_error.enum");
 }
 
 checked<role> validate_assignable_role(std::string_view role_name) {
   const auto parsed = parse_role(role_name);
   if (parsed && *parsed != role::owner) return *parsed;
-  return reject("value is not a valid enumeration member; permitted: 'admin', 'member'",
-                "type_error.enum");
+  return reject("value is not a valid enumeration member; permitted: 'admin', 'member'", "type_error.enum");
 }
 
 checked<std::string> validate_agent_id(std::string_view agent_id) {

@@ -33,7 +33,7 @@ inline constexpr int subnet_prefix_min = 8;
 inline constexpr int subnet_prefix_max = 30;
 inline constexpr std::size_t agent_id_max = 128;
 inline constexpr std::int64_t invite_max_uses_max = 1'000'000;
-inline constexpr std::int64_t invite_expires_in_min = 60;                  // seconds
+inline constexpr std::int64_t invite_expires_in_min = 60;                 // seconds
 inline constexpr std::int64_t invite_expires_in_max = 365LL * 24 * 3600;  // one year
 }  // namespace limits
 

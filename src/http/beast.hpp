@@ -7,6 +7,7 @@
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/string_body.hpp>
+#include <boost/beast/ssl/ssl_stream.hpp>
 
 namespace sig::http {
 
@@ -17,5 +18,6 @@ using tcp = boost::asio::ip::tcp;
 
 using request = bhttp::request<bhttp::string_body>;
 using response = bhttp::response<bhttp::string_body>;
+using tls_stream = beast::ssl_stream<beast::tcp_stream>;
 
 }  // namespace sig::http

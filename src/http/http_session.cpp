@@ -5,12 +5,11 @@
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/ssl/context.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
 #include <boost/beast/websocket/rfc6455.hpp>
-
-#include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <memory>
@@ -19,18 +18,22 @@ namespace sig::http {
 namespace {
 
 constexpr auto as_result = asio::as_tuple(asio::use_awaitable);
+constexpr auto tls_handshake_timeout = std::chrono::seconds(10);
 
 // Shared with the shutdown callback, which may only touch it on the session's strand.
+template <class Stream>
 struct session_state {
-  explicit session_state(tcp::socket socket) : stream(std::move(socket)) {}
-  beast::tcp_stream stream;
+  template <class... Args>
+  explicit session_state(Args&&... args) : stream(std::forward<Args>(args)...) {}
+  Stream stream;
   bool waiting_for_request = true;
   bool closing = false;
 };
 
 // What to answer when reading a request failed; nullopt: just close the connection.
 std::optional<response> answer_to_read_error(const beast::error_code& ec) {
-  if (ec == bhttp::error::body_limit) return plain_error(bhttp::status::payload_too_large, "Request body too large", 11);
+  if (ec == bhttp::error::body_limit)
+    return plain_error(bhttp::status::payload_too_large, "Request body too large", 11);
   if (ec == bhttp::error::header_limit)
     return plain_error(bhttp::status::request_header_fields_too_large, "Request header fields too large", 11);
   const auto& parse_errors = bhttp::make_error_code(bhttp::error::end_of_stream).category();
@@ -45,62 +48,95 @@ bool is_upgrade_path(const request& req, const session_context& context) {
   return std::find(context.upgrade_paths.begin(), context.upgrade_paths.end(), path) != context.upgrade_paths.end();
 }
 
-asio::awaitable<void> send(session_state& state, response res, const session_context& context) {
+template <class Stream>
+asio::awaitable<void> send(Stream& stream, response res, const session_context& context) {
   res.set(bhttp::field::server, "signaling-server");
   res.prepare_payload();
-  state.stream.expires_after(context.options.write_timeout);
-  co_await bhttp::async_write(state.stream, res, as_result);
+  beast::get_lowest_layer(stream).expires_after(context.options.write_timeout);
+  co_await bhttp::async_write(stream, res, as_result);
 }
 
-}  // namespace
+template <class Stream>
+asio::awaitable<void> upgrade(Stream&& stream, request req, session_context& context) {
+  if constexpr (std::is_same_v<std::decay_t<Stream>, tls_stream>)
+    co_await context.upgrade_tls(std::move(stream), std::move(req));
+  else
+    co_await context.upgrade(std::move(stream), std::move(req));
+}
 
-asio::awaitable<void> run_http_session(tcp::socket socket, session_context& context) {
-  auto state = std::make_shared<session_state>(std::move(socket));
-  const auto executor = state->stream.get_executor();
-  // On shutdown, a connection waiting for its next request is closed now; one being served
-  // finishes its response first.
-  const auto registration = context.connections.add([executor, weak = std::weak_ptr(state)] {
-    asio::post(executor, [weak] {
-      const auto alive = weak.lock();
-      if (!alive) return;
-      alive->closing = true;
-      if (alive->waiting_for_request) alive->stream.socket().cancel();
-    });
-  });
-
+// Requests until the connection closes; returns true when the connection was handed to a
+// WebSocket session.
+template <class Stream>
+asio::awaitable<bool> serve_requests(const std::shared_ptr<session_state<Stream>>& state, session_context& context) {
+  auto& stream = state->stream;
   beast::flat_buffer buffer;
   while (!state->closing) {
     bhttp::request_parser<bhttp::string_body> parser;
     parser.header_limit(static_cast<std::uint32_t>(context.options.header_limit));
     parser.body_limit(context.options.body_limit);
     state->waiting_for_request = true;
-    state->stream.expires_after(context.options.read_timeout);
-    auto [header_ec, header_bytes] = co_await bhttp::async_read_header(state->stream, buffer, parser, as_result);
-    if (!header_ec && parser.get()[bhttp::field::expect] == "100-continue" && !parser.is_done()) {
-      co_await send(*state, response{bhttp::status::continue_, 11}, context);
-    }
+    beast::get_lowest_layer(stream).expires_after(context.options.read_timeout);
+    auto [header_ec, header_bytes] = co_await bhttp::async_read_header(stream, buffer, parser, as_result);
+    if (!header_ec && parser.get()[bhttp::field::expect] == "100-continue" && !parser.is_done())
+      co_await send(stream, response{bhttp::status::continue_, 11}, context);
     auto [ec, bytes] = header_ec ? std::tuple{header_ec, std::size_t{0}}
-                                 : co_await bhttp::async_read(state->stream, buffer, parser, as_result);
+                                 : co_await bhttp::async_read(stream, buffer, parser, as_result);
     state->waiting_for_request = false;
     if (ec) {
-      if (auto answer = answer_to_read_error(ec)) co_await send(*state, std::move(*answer), context);
-      break;
+      if (auto answer = answer_to_read_error(ec)) co_await send(stream, std::move(*answer), context);
+      co_return false;
     }
 
     request req = parser.release();
-    if (context.upgrade && beast::websocket::is_upgrade(req) && is_upgrade_path(req, context)) {
-      state->stream.expires_never();
-      co_await context.upgrade(std::move(state->stream), std::move(req));
-      co_return;
+    const bool can_upgrade = std::is_same_v<Stream, tls_stream> ? bool(context.upgrade_tls) : bool(context.upgrade);
+    if (can_upgrade && beast::websocket::is_upgrade(req) && is_upgrade_path(req, context)) {
+      beast::get_lowest_layer(stream).expires_never();
+      co_await upgrade(std::move(stream), std::move(req), context);
+      co_return true;
     }
     response res = co_await handle_request(req, context);
     res.keep_alive(req.keep_alive() && !state->closing);
     const bool keep_alive = res.keep_alive();
-    co_await send(*state, std::move(res), context);
-    if (!keep_alive) break;
+    co_await send(stream, std::move(res), context);
+    if (!keep_alive) co_return false;
   }
+  co_return false;
+}
+
+// On shutdown, a connection waiting for its next request is closed now; one being served
+// finishes its response first.
+template <class Stream>
+runtime::connection_registry::entry track(const std::shared_ptr<session_state<Stream>>& state,
+                                          session_context& context) {
+  return context.connections.add([executor = state->stream.get_executor(), weak = std::weak_ptr(state)] {
+    asio::post(executor, [weak] {
+      const auto alive = weak.lock();
+      if (!alive) return;
+      alive->closing = true;
+      if (alive->waiting_for_request) beast::get_lowest_layer(alive->stream).socket().cancel();
+    });
+  });
+}
+
+}  // namespace
+
+asio::awaitable<void> run_http_session(tcp::socket socket, session_context& context) {
   beast::error_code ignored;
-  state->stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+  if (!context.tls) {
+    const auto state = std::make_shared<session_state<beast::tcp_stream>>(std::move(socket));
+    const auto registration = track(state, context);
+    if (co_await serve_requests(state, context)) co_return;
+    state->stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    co_return;
+  }
+  const auto state = std::make_shared<session_state<tls_stream>>(std::move(socket), *context.tls);
+  const auto registration = track(state, context);
+  beast::get_lowest_layer(state->stream).expires_after(tls_handshake_timeout);
+  auto [handshake_ec] = co_await state->stream.async_handshake(asio::ssl::stream_base::server, as_result);
+  if (handshake_ec) co_return;
+  if (co_await serve_requests(state, context)) co_return;
+  beast::get_lowest_layer(state->stream).expires_after(tls_handshake_timeout);
+  co_await state->stream.async_shutdown(as_result);
 }
 
 }  // namespace sig::http

@@ -1,5 +1,6 @@
-// One HTTP/1.1 connection: reads requests under size limits and a read deadline, answers them in
-// order (keep-alive), and hands WebSocket upgrades to the upgrade hook. Runs on its own strand.
+// One HTTP/1.1 connection (plain or TLS): reads requests under size limits and a read deadline,
+// answers them in order (keep-alive), and hands WebSocket upgrades to the upgrade hooks. Runs on
+// its own strand.
 #pragma once
 
 #include "http/beast.hpp"
@@ -7,6 +8,7 @@
 
 namespace sig::http {
 
+/// Serves the connection; with context.tls set, performs the TLS handshake first.
 asio::awaitable<void> run_http_session(tcp::socket socket, session_context& context);
 
 }  // namespace sig::http

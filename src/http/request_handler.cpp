@@ -22,7 +22,7 @@ response to_beast(api::api_response&& answer, unsigned version) {
 
 // Runs the handler where its route says; nullopt when the pool is saturated.
 asio::awaitable<api::api_response> run_on_pool(const api::route& route, api::api_request& request,
-                                                std::optional<domain::id> user_id, session_context& context) {
+                                               std::optional<domain::id> user_id, session_context& context) {
   auto task = [&] { return api::run_route(route, request, user_id, context.services); };
   std::optional<api::api_response> answer;
   switch (route.where) {

@@ -1,5 +1,6 @@
 // What every HTTP session shares: options, the API and its services, the worker pools, the
-// connection registry, and the WebSocket upgrade hook. Owned by the server; outlives sessions.
+// connection registry, TLS, and the WebSocket upgrade hooks. Owned by the server; outlives the
+// sessions.
 #pragma once
 
 #include "api/router.hpp"
@@ -12,10 +13,15 @@
 #include <functional>
 #include <span>
 
+namespace boost::asio::ssl {
+class context;
+}
+
 namespace sig::http {
 
-/// Takes over a connection whose request asks for a WebSocket upgrade.
+/// Take over a connection whose request asks for a WebSocket upgrade (plain and TLS).
 using upgrade_fn = std::function<asio::awaitable<void>(beast::tcp_stream stream, request upgrade_request)>;
+using tls_upgrade_fn = std::function<asio::awaitable<void>(tls_stream stream, request upgrade_request)>;
 
 struct session_context {
   const http_options& options;
@@ -24,8 +30,10 @@ struct session_context {
   runtime::worker_pool& database_pool;
   runtime::worker_pool& hashing_pool;
   runtime::connection_registry& connections;
-  upgrade_fn upgrade;  // empty: upgrade requests are answered like any other request
-  std::span<const std::string_view> upgrade_paths;  // where `upgrade` applies
+  asio::ssl::context* tls = nullptr;  // null: plain HTTP
+  upgrade_fn upgrade;                 // empty: upgrade requests are answered like any other request
+  tls_upgrade_fn upgrade_tls;
+  std::span<const std::string_view> upgrade_paths;  // where the upgrade hooks apply
 };
 
 }  // namespace sig::http

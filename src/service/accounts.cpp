@@ -21,15 +21,13 @@ result<issued_token> login(store::store& db, const auth::password_hasher& hasher
   std::string normalised(email);
   std::transform(normalised.begin(), normalised.end(), normalised.begin(),
                  [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  const auto user = normalised.size() <= domain::limits::email_max ? db.find_user_by_email(normalised)
-                                                                    : std::nullopt;
+  const auto user = normalised.size() <= domain::limits::email_max ? db.find_user_by_email(normalised) : std::nullopt;
   if (!user) {
     hasher.verify_nothing(password);
     return fail(errc::bad_credentials);
   }
   if (!hasher.verify(user->password_hash, password)) return fail(errc::bad_credentials);
-  if (hasher.needs_rehash(user->password_hash))
-    db.update_password_hash(user->user_id, hasher.hash(password));
+  if (hasher.needs_rehash(user->password_hash)) db.update_password_hash(user->user_id, hasher.hash(password));
   return issued_token{tokens.issue(user->user_id, now_micros() / 1'000'000), tokens.lifetime().count()};
 }
 

@@ -15,8 +15,8 @@ namespace sig::service {
 using domain::id;
 
 struct allocation_wish {
-  std::string agent_id;                 // empty: the caller's own address
-  std::optional<std::string> address;   // a specific address, checked against the subnet here
+  std::string agent_id;                // empty: the caller's own address
+  std::optional<std::string> address;  // a specific address, checked against the subnet here
 };
 
 /// Idempotent per (caller, agent_id). A specific address outside the subnet is a validation error

@@ -48,33 +48,31 @@ result<domain::invite> create_invite(store::store& db, const domain::user& calle
     return fail(errc::forbidden, "Only the owner or an admin can create invites");
   const unix_micros now = now_micros();
   domain::invite invite{random_token(16), organization_id, terms.max_uses, now + terms.expires_in * 1'000'000};
-  db.create_invite({organization_id, caller.user_id, hash_invite_code(invite.code), invite.max_uses,
-                    invite.expires_at, now});
+  db.create_invite(
+      {organization_id, caller.user_id, hash_invite_code(invite.code), invite.max_uses, invite.expires_at, now});
   return invite;
 }
 
-result<std::vector<domain::membership>> list_members(store::store& db, const domain::user& caller,
-                                                     id organization_id) {
+result<std::vector<domain::membership>> list_members(store::store& db, const domain::user& caller, id organization_id) {
   const auto access = organization_of_member(db, caller, organization_id);
   if (!access) return std::unexpected(access.error());
   return db.members(organization_id);
 }
 
-result<std::vector<domain::allocation>> remove_member(store::store& db, const domain::user& caller,
-                                                      id organization_id, id member_id) {
+result<std::vector<domain::allocation>> remove_member(store::store& db, const domain::user& caller, id organization_id,
+                                                      id member_id) {
   const auto access = organization_of_member(db, caller, organization_id);
   if (!access) return std::unexpected(access.error());
   const auto target = db.find_member(organization_id, member_id);
   if (!target) return fail(errc::member_not_found);
-  if (auto allowed = domain::check_member_removal(*access->caller_role, caller.user_id, target->member_role,
-                                                  member_id);
+  if (auto allowed = domain::check_member_removal(*access->caller_role, caller.user_id, target->member_role, member_id);
       !allowed)
     return std::unexpected(allowed.error());
   return db.remove_member(organization_id, member_id);
 }
 
-result<domain::membership> change_role(store::store& db, const domain::user& caller, id organization_id,
-                                       id member_id, domain::role new_role) {
+result<domain::membership> change_role(store::store& db, const domain::user& caller, id organization_id, id member_id,
+                                       domain::role new_role) {
   const auto access = organization_of_member(db, caller, organization_id);
   if (!access) return std::unexpected(access.error());
   const auto target = db.find_member(organization_id, member_id);

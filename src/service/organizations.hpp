@@ -20,8 +20,7 @@ struct organization_draft {
   domain::join_policy policy = domain::join_policy::open;
 };
 
-domain::organization create_organization(store::store& db, const domain::user& caller,
-                                         const organization_draft& draft);
+domain::organization create_organization(store::store& db, const domain::user& caller, const organization_draft& draft);
 
 /// The organization if the caller is a member: errc::organization_not_found, not_a_member.
 result<store::organization_access> organization_of_member(store::store& db, const domain::user& caller,
@@ -39,15 +38,14 @@ struct invite_terms {
 result<domain::invite> create_invite(store::store& db, const domain::user& caller, id organization_id,
                                      const invite_terms& terms);
 
-result<std::vector<domain::membership>> list_members(store::store& db, const domain::user& caller,
-                                                     id organization_id);
+result<std::vector<domain::membership>> list_members(store::store& db, const domain::user& caller, id organization_id);
 
 /// Removal by the owner or an admin, or leaving (caller == member). Returns the released
 /// addresses, whose live connections must be closed.
-result<std::vector<domain::allocation>> remove_member(store::store& db, const domain::user& caller,
-                                                      id organization_id, id member_id);
+result<std::vector<domain::allocation>> remove_member(store::store& db, const domain::user& caller, id organization_id,
+                                                      id member_id);
 
-result<domain::membership> change_role(store::store& db, const domain::user& caller, id organization_id,
-                                       id member_id, domain::role new_role);
+result<domain::membership> change_role(store::store& db, const domain::user& caller, id organization_id, id member_id,
+                                       domain::role new_role);
 
 }  // namespace sig::service

@@ -27,9 +27,9 @@ result<registration_target> find_registration_target(store::store& db, domain::i
   if (chosen == allocations.end()) chosen = first_for("");
   if (chosen == allocations.end()) return fail(errc::address_not_found);
 
-  const auto organization = std::find_if(organizations.begin(), organizations.end(), [&](const domain::organization& o) {
-    return o.organization_id == chosen->organization_id;
-  });
+  const auto organization =
+      std::find_if(organizations.begin(), organizations.end(),
+                   [&](const domain::organization& o) { return o.organization_id == chosen->organization_id; });
   return registration_target{*organization, *chosen};
 }
 

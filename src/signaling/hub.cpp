@@ -97,6 +97,9 @@ bool hub::relay(const peer_info& from, std::string_view to, const std::string& d
   if (!org) return false;
   const shared_message message = signal_message(from, data_json);
   std::lock_guard lock(org->mutex);
+  // A connection that was replaced or removed a moment ago no longer speaks for its address.
+  const auto sender = org->peers.find(from.virtual_ip);
+  if (sender == org->peers.end() || sender->second.peer.connection_id != from.connection_id) return false;
   auto target = org->peers.end();
   if (const auto address = domain::parse_ipv4(to)) target = org->peers.find(*address);
   if (target == org->peers.end()) {

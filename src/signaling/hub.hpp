@@ -50,8 +50,8 @@ class hub final : public presence_directory {
  private:
   struct entry {
     peer_info peer;
-    std::string json;                            // the peer object, serialized once per change
-    std::weak_ptr<peer_connection> connection;   // empty for peers of other server processes
+    std::string json;                           // the peer object, serialized once per change
+    std::weak_ptr<peer_connection> connection;  // empty for peers of other server processes
   };
   struct organization {
     mutable std::mutex mutex;

@@ -13,9 +13,7 @@ namespace json = boost::json;
 
 shared_message share(std::string text) { return std::make_shared<const std::string>(std::move(text)); }
 
-bool is_missing(const json::value* v) {
-  return !v || v->is_null() || (v->is_string() && v->get_string().empty());
-}
+bool is_missing(const json::value* v) { return !v || v->is_null() || (v->is_string() && v->get_string().empty()); }
 
 std::optional<std::string> ip_of(const json::value& v) {
   if (!v.is_string()) return std::nullopt;
@@ -51,10 +49,14 @@ std::expected<envelope, std::string_view> read_envelope(std::string_view text) {
   const json::value* type = message.body.if_contains("type");
   if (type && type->is_string()) {
     const std::string_view name = type->get_string();
-    if (name == "register") message.type = message_type::register_agent;
-    else if (name == "ping") message.type = message_type::ping;
-    else if (name == "signal") message.type = message_type::signal;
-    else if (name == "update") message.type = message_type::update;
+    if (name == "register")
+      message.type = message_type::register_agent;
+    else if (name == "ping")
+      message.type = message_type::ping;
+    else if (name == "signal")
+      message.type = message_type::signal;
+    else if (name == "update")
+      message.type = message_type::update;
   }
   return message;
 }
@@ -137,7 +139,7 @@ endpoints apply_update(endpoints current, const update_request& update) {
 }
 
 shared_message registered_message(const peer_info& self, const domain::cidr& subnet,
-                                   std::span<const std::string* const> existing_peer_json) {
+                                  std::span<const std::string* const> existing_peer_json) {
   std::string text = R"({"type":"register_agent_response","status":"registered","virtual_ip":")";
   text += domain::format_ipv4(self.virtual_ip);
   text += R"(","connection_id":")";
@@ -185,9 +187,7 @@ shared_message signal_message(const peer_info& from, const std::string& data_jso
   return share(std::move(text));
 }
 
-shared_message error_message(std::string_view error) {
-  return share(json::serialize(json::object{{"error", error}}));
-}
+shared_message error_message(std::string_view error) { return share(json::serialize(json::object{{"error", error}})); }
 
 shared_message pong_message() {
   static const shared_message pong = share(R"({"type":"pong"})");

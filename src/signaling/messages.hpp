@@ -82,7 +82,7 @@ endpoints apply_update(endpoints current, const update_request& update);
 /// {"type": "register_agent_response", "status": "registered", "virtual_ip", "connection_id",
 /// "existing_peers": [...], "peer_id", "organization_id", "subnet"}
 shared_message registered_message(const peer_info& self, const domain::cidr& subnet,
-                                   std::span<const std::string* const> existing_peer_json);
+                                  std::span<const std::string* const> existing_peer_json);
 shared_message peer_online_message(const std::string& peer_object_json);
 shared_message peer_update_message(const std::string& peer_object_json);
 shared_message peer_offline_message(const peer_info& peer);

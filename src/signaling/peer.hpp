@@ -22,14 +22,14 @@ struct endpoints {
 };
 
 struct peer_info {
-  std::string peer_id;                  // agent_id when given, else "peer-" + 12 hex
+  std::string peer_id;  // agent_id when given, else "peer-" + 12 hex
   domain::id user_id = 0;
   std::string email;
   std::optional<std::string> agent_id;
   endpoints reachable;
   domain::id organization_id = 0;
   domain::ipv4 virtual_ip = 0;
-  std::string connection_id;            // UUIDv4 of the registration
+  std::string connection_id;  // UUIDv4 of the registration
 };
 
 /// The peer object of the protocol: {"peer_id", "user_id", "email", "agent_id", "public_ip",

@@ -12,10 +12,10 @@ namespace sig::signaling {
 
 /// Why the hub ends a connection; each maps to a WebSocket close code.
 enum class close_reason : std::uint8_t {
-  replaced,        // 4000: a newer connection registered the same virtual IP
-  removed,         // 4001: its membership or its address was removed through the REST API
-  slow_consumer,   // 1013: its outbound queue overflowed
-  shutting_down,   // 1001: the server is stopping
+  replaced,       // 4000: a newer connection registered the same virtual IP
+  removed,        // 4001: its membership or its address was removed through the REST API
+  slow_consumer,  // 1013: its outbound queue overflowed
+  shutting_down,  // 1001: the server is stopping
 };
 
 class peer_connection {

@@ -16,10 +16,10 @@ struct presence_event {
   enum class cause : std::uint8_t { left, replaced, removed };
   kind what = kind::online;
   cause why = cause::left;
-  peer_info peer;             // online, update: the new state; offline: the peer that left;
-                              // signal: the sender
-  domain::ipv4 target = 0;    // signal: the receiver's virtual IP
-  std::string payload;        // signal: the message for the receiver, serialized
+  peer_info peer;           // online, update: the new state; offline: the peer that left;
+                            // signal: the sender
+  domain::ipv4 target = 0;  // signal: the receiver's virtual IP
+  std::string payload;      // signal: the message for the receiver, serialized
 };
 
 class presence_bus {

@@ -14,8 +14,7 @@ database_location parse_database_url(std::string_view url) {
     if (path.empty()) throw std::invalid_argument("DATABASE_URL: sqlite:/// needs a file path");
     return {backend::sqlite, std::string(path)};
   }
-  if (url.starts_with("postgresql://") || url.starts_with("postgres://"))
-    return {backend::postgres, std::string(url)};
+  if (url.starts_with("postgresql://") || url.starts_with("postgres://")) return {backend::postgres, std::string(url)};
   throw std::invalid_argument("DATABASE_URL must start with sqlite:/// or postgresql://");
 }
 

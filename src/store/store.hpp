@@ -64,8 +64,8 @@ struct new_invite {
 struct allocation_request {
   id organization_id = 0;
   id user_id = 0;
-  std::string agent_id;                  // empty: the user's own address
-  std::optional<domain::ipv4> address;   // a specific address, already checked to be a host
+  std::string agent_id;                 // empty: the user's own address
+  std::optional<domain::ipv4> address;  // a specific address, already checked to be a host
   unix_micros now = 0;
 };
 

@@ -8,14 +8,15 @@
 #include "service/registration.hpp"
 #include "ws/close_codes.hpp"
 
+#include <spdlog/spdlog.h>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/http/field.hpp>
+#include <boost/beast/websocket/ssl.hpp>
 #include <boost/url/parse.hpp>
-#include <spdlog/spdlog.h>
 
 namespace sig::ws {
 namespace {
@@ -35,19 +36,22 @@ std::string token_of(const http::request& upgrade) {
 
 }  // namespace
 
-asio::awaitable<void> run_ws_session(beast::tcp_stream stream, http::request upgrade, ws_context& context) {
-  const auto session = std::make_shared<ws_session>(std::move(stream), context);
+template <class Stream>
+asio::awaitable<void> run_ws_session(Stream stream, http::request upgrade, ws_context& context) {
+  const auto session = std::make_shared<ws_session<Stream>>(std::move(stream), context);
   co_await session->run(std::move(upgrade));
 }
 
-ws_session::ws_session(beast::tcp_stream stream, ws_context& context)
+template <class Stream>
+ws_session<Stream>::ws_session(Stream stream, ws_context& context)
     : ws_(std::move(stream)),
       context_(context),
       wake_(ws_.get_executor()),
       send_deadline_(ws_.get_executor()),
       rate_(context.options.rate_per_second, context.options.rate_burst) {}
 
-asio::awaitable<void> ws_session::run(http::request upgrade) {
+template <class Stream>
+asio::awaitable<void> ws_session<Stream>::run(http::request upgrade) {
   const ws_options& options = context_.options;
   websocket::stream_base::timeout timeouts{};
   timeouts.handshake_timeout = options.close_timeout;
@@ -64,12 +68,13 @@ asio::awaitable<void> ws_session::run(http::request upgrade) {
   opened_at_ = last_inbound_ = clock::now();
   next_ping_ = opened_at_ + options.ping_interval;
 
-  registration_.emplace(context_.connections.add([weak = weak_from_this(), executor = ws_.get_executor()] {
+  registration_.emplace(context_.connections.add([weak = this->weak_from_this(), executor = ws_.get_executor()] {
     asio::post(executor, [weak] {
       if (const auto self = weak.lock()) self->close(websocket::close_code::going_away, "server shutting down", false);
     });
   }));
-  asio::co_spawn(ws_.get_executor(), [self = shared_from_this()] { return self->write_loop(); }, asio::detached);
+  asio::co_spawn(
+      ws_.get_executor(), [self = this->shared_from_this()] { return self->write_loop(); }, asio::detached);
 
   co_await authenticate(upgrade);
   co_await read_loop();
@@ -79,16 +84,16 @@ asio::awaitable<void> ws_session::run(http::request upgrade) {
   wake_writer();
 }
 
-asio::awaitable<void> ws_session::authenticate(const http::request& upgrade) {
+template <class Stream>
+asio::awaitable<void> ws_session<Stream>::authenticate(const http::request& upgrade) {
   const std::string token = token_of(upgrade);
   if (token.empty()) co_return refuse(protocol::no_token);
   const auto claims = context_.services.tokens.verify(token, now_micros() / 1'000'000);
   if (!claims) co_return refuse(protocol::invalid_token);
   try {
     auto& db = context_.services.db;
-    const auto user = co_await context_.database_pool.run([&db, id = claims->user_id] {
-      return service::caller_from_token(db, id).has_value();
-    });
+    const auto user = co_await context_.database_pool.run(
+        [&db, id = claims->user_id] { return service::caller_from_token(db, id).has_value(); });
     if (!user) co_return refuse(protocol::registration_failed);  // database pool saturated
     if (!*user) co_return refuse(protocol::invalid_token);
   } catch (const std::exception& e) {
@@ -98,7 +103,8 @@ asio::awaitable<void> ws_session::authenticate(const http::request& upgrade) {
   user_id_ = claims->user_id;
 }
 
-asio::awaitable<void> ws_session::read_loop() {
+template <class Stream>
+asio::awaitable<void> ws_session<Stream>::read_loop() {
   beast::flat_buffer buffer;
   for (;;) {
     auto [ec, bytes] = co_await ws_.async_read(buffer, as_result);
@@ -112,7 +118,8 @@ asio::awaitable<void> ws_session::read_loop() {
   }
 }
 
-asio::awaitable<void> ws_session::on_message(std::string_view text) {
+template <class Stream>
+asio::awaitable<void> ws_session<Stream>::on_message(std::string_view text) {
   first_message_seen_ = true;
   if (!rate_.try_take()) co_return send_error(protocol::rate_limited);
   auto message = signaling::read_envelope(text);
@@ -125,7 +132,8 @@ asio::awaitable<void> ws_session::on_message(std::string_view text) {
   co_await on_register(message->body);
 }
 
-asio::awaitable<void> ws_session::on_register(const boost::json::object& body) {
+template <class Stream>
+asio::awaitable<void> ws_session<Stream>::on_register(const boost::json::object& body) {
   const auto request = signaling::read_register(body);
   if (!request) co_return refuse(request.error());
 
@@ -154,12 +162,13 @@ asio::awaitable<void> ws_session::on_register(const boost::json::object& body) {
   peer.virtual_ip = allocation.address;
   peer.connection_id = random_uuid4();
   registered_ = peer;
-  context_.hub.join(shared_from_this(), peer, organization.subnet);
+  context_.hub.join(this->shared_from_this(), peer, organization.subnet);
   spdlog::debug("peer {} registered at {} in organization {}", peer.peer_id, domain::format_ipv4(peer.virtual_ip),
                 peer.organization_id);
 }
 
-void ws_session::on_registered_message(const boost::json::object& body, signaling::message_type type) {
+template <class Stream>
+void ws_session<Stream>::on_registered_message(const boost::json::object& body, signaling::message_type type) {
   using signaling::message_type;
   switch (type) {
     case message_type::register_agent: return send_error(protocol::already_registered);
@@ -173,12 +182,22 @@ void ws_session::on_registered_message(const boost::json::object& body, signalin
     case message_type::update: {
       const auto request = signaling::read_update(body);
       if (!request) return send_error(request.error());
-      if (const auto updated = context_.hub.update(*registered_, *request))
-        registered_->reachable = updated->reachable;
+      if (const auto updated = context_.hub.update(*registered_, *request)) registered_->reachable = updated->reachable;
       return;
     }
     case message_type::unknown: return send_error(protocol::unknown_type);
   }
 }
+
+}  // namespace sig::ws
+
+#include "ws/ws_session_output.ipp"
+
+namespace sig::ws {
+
+template asio::awaitable<void> run_ws_session(beast::tcp_stream, http::request, ws_context&);
+template asio::awaitable<void> run_ws_session(http::tls_stream, http::request, ws_context&);
+template class ws_session<beast::tcp_stream>;
+template class ws_session<http::tls_stream>;
 
 }  // namespace sig::ws

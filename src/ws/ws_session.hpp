@@ -23,12 +23,15 @@ namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace websocket = boost::beast::websocket;
 
-/// Accepts the upgrade and serves the connection until it ends.
-asio::awaitable<void> run_ws_session(beast::tcp_stream stream, http::request upgrade, ws_context& context);
+/// Accepts the upgrade and serves the connection until it ends. `Stream` is beast::tcp_stream or
+/// http::tls_stream (both are instantiated in ws_session.cpp).
+template <class Stream>
+asio::awaitable<void> run_ws_session(Stream stream, http::request upgrade, ws_context& context);
 
-class ws_session final : public signaling::peer_connection, public std::enable_shared_from_this<ws_session> {
+template <class Stream>
+class ws_session final : public signaling::peer_connection, public std::enable_shared_from_this<ws_session<Stream>> {
  public:
-  ws_session(beast::tcp_stream stream, ws_context& context);
+  ws_session(Stream stream, ws_context& context);
 
   asio::awaitable<void> run(http::request upgrade);
 
@@ -57,7 +60,7 @@ class ws_session final : public signaling::peer_connection, public std::enable_s
   void wake_writer();
   clock::time_point next_deadline() const;
 
-  websocket::stream<beast::tcp_stream> ws_;
+  websocket::stream<Stream> ws_;
   ws_context& context_;
   asio::steady_timer wake_;
   asio::steady_timer send_deadline_;
@@ -65,7 +68,7 @@ class ws_session final : public signaling::peer_connection, public std::enable_s
   std::size_t queued_bytes_ = 0;
   std::optional<websocket::close_reason> closing_;
   bool drain_before_close_ = false;
-  bool finished_ = false;             // the connection is over: the writer stops at once
+  bool finished_ = false;  // the connection is over: the writer stops at once
   bool first_message_seen_ = false;
   clock::time_point opened_at_;
   clock::time_point last_inbound_;

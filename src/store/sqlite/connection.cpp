@@ -45,7 +45,8 @@ bool statement::step() {
   const int rc = sqlite3_step(handle_);
   if (rc == SQLITE_ROW) return true;
   if (rc == SQLITE_DONE) return false;
-  if ((rc & 0xFF) == SQLITE_CONSTRAINT) throw constraint_violation{sqlite3_extended_errcode(sqlite3_db_handle(handle_))};
+  if ((rc & 0xFF) == SQLITE_CONSTRAINT)
+    throw constraint_violation{sqlite3_extended_errcode(sqlite3_db_handle(handle_))};
   throw_error(sqlite3_db_handle(handle_), "step");
 }
 

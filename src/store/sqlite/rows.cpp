@@ -13,8 +13,8 @@ domain::organization organization_at(const statement& row, int first) {
   domain::organization o;
   o.organization_id = row.int64_at(first);
   o.name = row.text_at(first + 1);
-  o.subnet = domain::cidr(static_cast<domain::ipv4>(row.int64_at(first + 2)),
-                          static_cast<int>(row.int64_at(first + 3)));
+  o.subnet =
+      domain::cidr(static_cast<domain::ipv4>(row.int64_at(first + 2)), static_cast<int>(row.int64_at(first + 3)));
   o.owner_id = row.int64_at(first + 4);
   o.policy = domain::parse_join_policy(row.text_at(first + 5)).value_or(domain::join_policy::open);
   o.created_at = row.int64_at(first + 6);
@@ -28,11 +28,7 @@ domain::membership membership_at(const statement& row) {
 }
 
 domain::allocation allocation_at(const statement& row) {
-  return {row.int64_at(0),
-          row.int64_at(1),
-          row.text_at(2),
-          row.text_at(3),
-          static_cast<domain::ipv4>(row.int64_at(4)),
+  return {row.int64_at(0), row.int64_at(1), row.text_at(2), row.text_at(3), static_cast<domain::ipv4>(row.int64_at(4)),
           row.int64_at(5)};
 }
 

@@ -110,8 +110,7 @@ result<domain::allocation> sqlite_store::allocate(const allocation_request& requ
     std::int64_t address = 0;
     if (request.address) {
       address = *request.address;
-      const bool free = address < mark->next_host ? take_released(db, org, address)
-                                                  : !is_allocated(db, org, address);
+      const bool free = address < mark->next_host ? take_released(db, org, address) : !is_allocated(db, org, address);
       if (!free) return fail(errc::address_taken);
     } else {
       const auto lowest = take_lowest_free(db, org, *mark);

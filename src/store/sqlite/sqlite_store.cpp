@@ -11,8 +11,7 @@ namespace sig::store::sqlite {
 
 using namespace rows;
 
-sqlite_store::sqlite_store(const std::string& path, std::size_t readers)
-    : writer_(path, 1), readers_(path, readers) {
+sqlite_store::sqlite_store(const std::string& path, std::size_t readers) : writer_(path, 1), readers_(path, readers) {
   writer_.with_connection([](connection& db) { migrate(db); });
 }
 
@@ -125,8 +124,8 @@ void sqlite_store::create_invite(const new_invite& invite) {
     db.prepare(
           "INSERT INTO invites (organization_id, code_hash, created_by, max_uses, expires_at, created_at)"
           " VALUES (?, ?, ?, ?, ?, ?)")
-        .bind_all(invite.organization_id, invite.code_hash, invite.created_by, invite.max_uses,
-                  invite.expires_at, invite.created_at)
+        .bind_all(invite.organization_id, invite.code_hash, invite.created_by, invite.max_uses, invite.expires_at,
+                  invite.created_at)
         .step();
     return true;
   });

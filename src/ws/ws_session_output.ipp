@@ -1,34 +1,34 @@
 // The output side of an agent's WebSocket connection: the bounded queue, the writer coroutine
-// (messages, server pings, liveness deadlines) and closing. See ws_session.hpp.
+// (messages, server pings, liveness deadlines) and closing. See ws_session.hpp. Included by
+// ws_session.cpp, which instantiates the session for plain and TLS streams.
+#pragma once
+
 #include "ws/close_codes.hpp"
 #include "ws/ws_session.hpp"
 
+#include <spdlog/spdlog.h>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <spdlog/spdlog.h>
 
 namespace sig::ws {
-namespace {
-
-constexpr auto as_result = asio::as_tuple(asio::use_awaitable);
-
-}  // namespace
-
-void ws_session::deliver(signaling::shared_message message) {
-  asio::post(ws_.get_executor(), [self = shared_from_this(), message = std::move(message)]() mutable {
+template <class Stream>
+void ws_session<Stream>::deliver(signaling::shared_message message) {
+  asio::post(ws_.get_executor(), [self = this->shared_from_this(), message = std::move(message)]() mutable {
     self->enqueue(std::move(message));
   });
 }
 
-void ws_session::disconnect(signaling::close_reason reason) {
-  asio::post(ws_.get_executor(), [self = shared_from_this(), reason] {
+template <class Stream>
+void ws_session<Stream>::disconnect(signaling::close_reason reason) {
+  asio::post(ws_.get_executor(), [self = this->shared_from_this(), reason] {
     const close_cause cause = close_cause_of(reason);
     self->close(cause.code, cause.reason, false);
   });
 }
 
-void ws_session::enqueue(signaling::shared_message message) {
+template <class Stream>
+void ws_session<Stream>::enqueue(signaling::shared_message message) {
   if (closing_ || finished_) return;
   // One message larger than the limit still goes out alone; a queue that grows past the limit
   // belongs to a peer that does not keep up.
@@ -44,14 +44,19 @@ void ws_session::enqueue(signaling::shared_message message) {
   wake_writer();
 }
 
-void ws_session::send_error(std::string_view error) { enqueue(signaling::error_message(error)); }
+template <class Stream>
+void ws_session<Stream>::send_error(std::string_view error) {
+  enqueue(signaling::error_message(error));
+}
 
-void ws_session::refuse(std::string_view error) {
+template <class Stream>
+void ws_session<Stream>::refuse(std::string_view error) {
   send_error(error);
   close(websocket::close_code::policy_error, "", true);
 }
 
-void ws_session::close(websocket::close_code code, std::string_view reason, bool drain) {
+template <class Stream>
+void ws_session<Stream>::close(websocket::close_code code, std::string_view reason, bool drain) {
   if (closing_ || finished_) return;
   closing_ = websocket::close_reason(code, reason);
   drain_before_close_ = drain;
@@ -62,7 +67,8 @@ void ws_session::close(websocket::close_code code, std::string_view reason, bool
   wake_writer();
 }
 
-void ws_session::abort() {
+template <class Stream>
+void ws_session<Stream>::abort() {
   finished_ = true;
   beast::error_code ignored;
   beast::get_lowest_layer(ws_).socket().shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
@@ -70,15 +76,20 @@ void ws_session::abort() {
   wake_writer();
 }
 
-void ws_session::wake_writer() { wake_.cancel(); }
+template <class Stream>
+void ws_session<Stream>::wake_writer() {
+  wake_.cancel();
+}
 
-ws_session::clock::time_point ws_session::next_deadline() const {
+template <class Stream>
+typename ws_session<Stream>::clock::time_point ws_session<Stream>::next_deadline() const {
   if (!first_message_seen_) return opened_at_ + context_.options.register_timeout;
   if (!registered_) return clock::time_point::max();  // registering: the lookup is in progress
   return std::min(last_inbound_ + context_.options.idle_timeout, next_ping_);
 }
 
-asio::awaitable<void> ws_session::write_loop() {
+template <class Stream>
+asio::awaitable<void> ws_session<Stream>::write_loop() {
   const ws_options& options = context_.options;
   while (!finished_) {
     if (!queue_.empty()) {
@@ -86,7 +97,7 @@ asio::awaitable<void> ws_session::write_loop() {
       queue_.pop_front();
       // A peer that takes no data at all (full TCP window) cannot even be sent a close frame.
       send_deadline_.expires_after(options.send_timeout);
-      send_deadline_.async_wait([weak = weak_from_this()](const beast::error_code& ec) {
+      send_deadline_.async_wait([weak = this->weak_from_this()](const beast::error_code& ec) {
         if (const auto self = weak.lock(); self && !ec) self->abort();
       });
       auto [ec, bytes] = co_await ws_.async_write(asio::buffer(*message), as_result);
