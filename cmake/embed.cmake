@@ -1,12 +1,24 @@
-# sig_embed_text(<target> <symbol> <file>): compiles <file> into <target> as
-# `extern const std::string_view <symbol>`, so the binary needs no data files at run time.
-function(sig_embed_text target symbol file)
-  set(out "${CMAKE_CURRENT_BINARY_DIR}/embedded/${symbol}.cpp")
-  add_custom_command(
-    OUTPUT "${out}"
-    COMMAND ${CMAKE_COMMAND} -DINPUT=${file} -DOUTPUT=${out} -DSYMBOL=${symbol}
-            -P "${PROJECT_SOURCE_DIR}/cmake/embed_file.cmake"
-    DEPENDS "${file}" "${PROJECT_SOURCE_DIR}/cmake/embed_file.cmake"
-    VERBATIM)
+# sig_embed_file(<target> <symbol> <file>): links <file> into <target> with the assembler's
+# .incbin (fast even for megabyte-sized files), visible to C++ through core/embedded.hpp as
+# SIG_EMBEDDED(<symbol>), a std::string_view. The target is rebuilt when the file changes.
+enable_language(ASM)
+
+function(sig_embed_file target symbol file)
+  set(out "${CMAKE_CURRENT_BINARY_DIR}/embedded/${symbol}.S")
+  file(WRITE "${out}.in" [=[
+    .section .rodata
+    .global sig_embedded_@SYMBOL@_begin
+    .global sig_embedded_@SYMBOL@_end
+    .balign 16
+sig_embedded_@SYMBOL@_begin:
+    .incbin "@FILE@"
+sig_embedded_@SYMBOL@_end:
+    .byte 0
+    .section .note.GNU-stack,"",@progbits
+]=])
+  set(SYMBOL "${symbol}")
+  set(FILE "${file}")
+  configure_file("${out}.in" "${out}" @ONLY)
   target_sources(${target} PRIVATE "${out}")
+  set_source_files_properties("${out}" PROPERTIES OBJECT_DEPENDS "${file}")
 endfunction()

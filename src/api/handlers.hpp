@@ -36,4 +36,11 @@ api_response healthz(const api_request& request, api_services& services);
 api_response readyz(const api_request& request, api_services& services);
 api_response openapi_document(const api_request& request, api_services& services);
 
+// docs_api.cpp
+api_response swagger_ui(const api_request& request, api_services& services);
+api_response swagger_ui_bundle(const api_request& request, api_services& services);
+api_response swagger_ui_css(const api_request& request, api_services& services);
+api_response redoc(const api_request& request, api_services& services);
+api_response redoc_bundle(const api_request& request, api_services& services);
+
 }  // namespace sig::api::handlers

@@ -1,10 +1,9 @@
 // Operations: liveness, readiness and the OpenAPI document (PROTOCOL.md §6).
 #include "api/handlers.hpp"
 #include "api/responses.hpp"
+#include "core/embedded.hpp"
 
-namespace sig::embedded {
-extern const std::string_view openapi_json;
-}
+SIG_DECLARE_EMBEDDED(openapi_json);
 
 namespace sig::api::handlers {
 
@@ -16,7 +15,7 @@ api_response readyz(const api_request&, api_services& services) {
 }
 
 api_response openapi_document(const api_request&, api_services&) {
-  return api_response{200, std::string(embedded::openapi_json), "application/json", {}};
+  return api_response{200, std::string(SIG_EMBEDDED(openapi_json)), "application/json", {}};
 }
 
 }  // namespace sig::api::handlers

@@ -37,6 +37,12 @@ constexpr std::array table{
     route{get, "/healthz", anyone, io_thread, &h::healthz, "Liveness"},
     route{get, "/readyz", anyone, database, &h::readyz, "Readiness (database reachable)"},
     route{get, "/openapi.json", anyone, io_thread, &h::openapi_document, "OpenAPI 3.1 document"},
+    // Documentation pages, served offline from the binary
+    route{get, "/docs", anyone, io_thread, &h::swagger_ui, "Swagger UI"},
+    route{get, "/docs/swagger-ui-bundle.js", anyone, io_thread, &h::swagger_ui_bundle, "Swagger UI script"},
+    route{get, "/docs/swagger-ui.css", anyone, io_thread, &h::swagger_ui_css, "Swagger UI style sheet"},
+    route{get, "/redoc", anyone, io_thread, &h::redoc, "ReDoc"},
+    route{get, "/redoc/redoc.standalone.js", anyone, io_thread, &h::redoc_bundle, "ReDoc script"},
 };
 
 }  // namespace

@@ -2,15 +2,14 @@
 #include "store/sqlite/migrate.hpp"
 
 #include "core/clock.hpp"
+#include "core/embedded.hpp"
 #include "store/sqlite/connection.hpp"
 #include "store/store.hpp"
 
 #include <array>
 #include <string_view>
 
-namespace sig::embedded {
-extern const std::string_view sqlite_v001;
-}
+SIG_DECLARE_EMBEDDED(sqlite_v001);
 
 namespace sig::store::sqlite {
 namespace {
@@ -20,7 +19,7 @@ struct migration {
   std::string_view script;
 };
 
-const std::array<migration, 1> migrations{{{1, embedded::sqlite_v001}}};
+const std::array<migration, 1> migrations{{{1, SIG_EMBEDDED(sqlite_v001)}}};
 
 }  // namespace
 
