@@ -9,7 +9,7 @@ namespace sig::api::handlers {
 namespace {
 
 bool is_form(std::string_view content_type) {
-  return content_type.substr(0, content_type.find(';')) == "application/x-www-form-urlencoded";
+  return media_type_of(content_type) == "application/x-www-form-urlencoded";
 }
 
 }  // namespace

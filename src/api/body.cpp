@@ -14,11 +14,8 @@ namespace {
 namespace json = boost::json;
 
 bool is_json_content_type(std::string_view content_type) {
-  const std::string_view media = content_type.substr(0, content_type.find(';'));
-  std::string lowered;
-  for (const char c : media)
-    if (c != ' ' && c != '\t') lowered.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
-  return lowered.empty() || lowered == "application/json" || lowered.ends_with("+json");
+  const std::string media = media_type_of(content_type);
+  return media.empty() || media == "application/json" || media.ends_with("+json");
 }
 
 std::unexpected<error> body_error(loc_part where, std::string msg, std::string type) {
@@ -26,6 +23,13 @@ std::unexpected<error> body_error(loc_part where, std::string msg, std::string t
 }
 
 }  // namespace
+
+std::string media_type_of(std::string_view content_type) {
+  std::string media;
+  for (const char c : content_type.substr(0, content_type.find(';')))
+    if (c != ' ' && c != '\t') media.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
+  return media;
+}
 
 result<body_fields> body_fields::from_json(const api_request& request, bool body_optional) {
   if (!is_json_content_type(request.content_type)) return fail(errc::unsupported_media_type);

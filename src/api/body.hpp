@@ -51,6 +51,9 @@ class body_fields {
   std::vector<field_error> errors_;
 };
 
+/// The media type of a Content-Type header value, lower-cased, without parameters or spaces.
+std::string media_type_of(std::string_view content_type);
+
 /// A path parameter that must be a positive 64-bit integer (ids): 422 on path.<name> otherwise.
 result<std::int64_t> id_param(const api_request& request, std::string_view name);
 

@@ -35,6 +35,7 @@ api_response release_ip(const api_request& request, api_services& services);
 api_response healthz(const api_request& request, api_services& services);
 api_response readyz(const api_request& request, api_services& services);
 api_response openapi_document(const api_request& request, api_services& services);
+api_response metrics(const api_request& request, api_services& services);
 
 // docs_api.cpp
 api_response swagger_ui(const api_request& request, api_services& services);

@@ -1,4 +1,4 @@
-// Operations: liveness, readiness and the OpenAPI document (PROTOCOL.md §6).
+// Operations: liveness, readiness, metrics and the OpenAPI document (PROTOCOL.md §6).
 #include "api/handlers.hpp"
 #include "api/responses.hpp"
 #include "core/embedded.hpp"
@@ -12,6 +12,11 @@ api_response healthz(const api_request&, api_services&) { return json_response(b
 api_response readyz(const api_request&, api_services& services) {
   if (!services.db.is_reachable()) return error_response(errc::overloaded, "Database unreachable");
   return json_response(boost::json::object{{"status", "ready"}});
+}
+
+api_response metrics(const api_request&, api_services& services) {
+  return api_response{
+      200, services.metrics.render(services.presence.online_count()), "text/plain; version=0.0.4; charset=utf-8", {}};
 }
 
 api_response openapi_document(const api_request&, api_services&) {

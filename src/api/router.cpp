@@ -54,6 +54,7 @@ std::string_view to_string(http_method m) noexcept {
 
 route_match match_route(std::span<const route> table, http_method method, std::string_view path) {
   if (path.size() > 1 && path.back() == '/') path.remove_suffix(1);
+  if (method == http_method::head) method = http_method::get;  // the transport drops the body
   route_match result;
   path_params params;
   for (const route& r : table) {

@@ -39,7 +39,7 @@ struct route_match {
   std::string allowed;  // when nothing matched but the path exists: "GET, POST"
 };
 
-/// One trailing slash is ignored ("/organizations/" is "/organizations").
+/// One trailing slash is ignored ("/organizations/" is "/organizations"); HEAD matches GET routes.
 route_match match_route(std::span<const route> table, http_method method, std::string_view path);
 
 }  // namespace sig::api

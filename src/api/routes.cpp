@@ -36,6 +36,7 @@ constexpr std::array table{
     // Operations
     route{get, "/healthz", anyone, io_thread, &h::healthz, "Liveness"},
     route{get, "/readyz", anyone, database, &h::readyz, "Readiness (database reachable)"},
+    route{get, "/metrics", anyone, io_thread, &h::metrics, "Prometheus metrics"},
     route{get, "/openapi.json", anyone, io_thread, &h::openapi_document, "OpenAPI 3.1 document"},
     // Documentation pages, served offline from the binary
     route{get, "/docs", anyone, io_thread, &h::swagger_ui, "Swagger UI"},

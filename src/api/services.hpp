@@ -5,6 +5,7 @@
 #include "auth/password_hasher.hpp"
 #include "signaling/presence_directory.hpp"
 #include "store/store.hpp"
+#include "telemetry/metrics.hpp"
 
 namespace sig::api {
 
@@ -13,6 +14,7 @@ struct api_services {
   const auth::password_hasher& hasher;
   const auth::jwt_codec& tokens;
   signaling::presence_directory& presence;
+  const telemetry::metrics& metrics;
 };
 
 }  // namespace sig::api

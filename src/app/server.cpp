@@ -76,6 +76,16 @@ auth::password_hasher make_hasher(const server_config& config) {
   return auth::password_hasher(cost);
 }
 
+// Metrics labelled by the route table and the protocol's message types.
+telemetry::metrics make_metrics() {
+  std::vector<telemetry::route_label> routes;
+  for (const api::route& r : api::rest_routes())
+    routes.push_back({std::string(api::to_string(r.method)), std::string(r.pattern)});
+  const auto names = [](const auto& list) { return std::vector<std::string>(list.begin(), list.end()); };
+  return telemetry::metrics(std::move(routes), names(signaling::inbound_kind_names),
+                            names(signaling::outbound_kind_names));
+}
+
 // TLS 1.2 or newer, with the configured certificate chain and key. Throws on unreadable files.
 std::unique_ptr<asio::ssl::context> tls_context(const server_config& config) {
   if (config.tls_cert_file.empty()) return nullptr;
@@ -126,7 +136,8 @@ int run_server(const server_config& config) {
   const auth::jwt_codec tokens(signing_key(config, location), std::chrono::minutes(config.access_token_expire_minutes));
   signaling::local_bus bus;
   signaling::hub hub(bus);
-  api::api_services services{*db, hasher, tokens, hub};
+  telemetry::metrics metrics = make_metrics();
+  api::api_services services{*db, hasher, tokens, hub, metrics};
 
   runtime::worker_pool database_pool("database", database_threads,
                                      static_cast<std::size_t>(config.database_queue_limit));
@@ -138,7 +149,7 @@ int run_server(const server_config& config) {
   options.read_timeout = std::chrono::seconds(config.http_read_timeout_seconds);
   options.cors_origins = config.cors_origins;
   const ws::ws_options websocket = websocket_options(config);
-  ws::ws_context websocket_context{websocket, hub, services, database_pool, connections};
+  ws::ws_context websocket_context{websocket, hub, services, database_pool, connections, metrics};
   const auto tls = tls_context(config);
   http::session_context context{.options = options,
                                 .routes = api::rest_routes(),
@@ -146,6 +157,7 @@ int run_server(const server_config& config) {
                                 .database_pool = database_pool,
                                 .hashing_pool = hashing_pool,
                                 .connections = connections,
+                                .metrics = metrics,
                                 .tls = tls.get(),
                                 .upgrade = {},
                                 .upgrade_tls = {},

@@ -51,7 +51,9 @@ bool is_upgrade_path(const request& req, const session_context& context) {
 template <class Stream>
 asio::awaitable<void> send(Stream& stream, response res, const session_context& context) {
   res.set(bhttp::field::server, "signaling-server");
-  res.prepare_payload();
+  const unsigned status = res.result_int();
+  // No length on 1xx, 204 and 304; a HEAD response carries the length of the body it omits.
+  if (status >= 200 && status != 204 && status != 304 && !res.has_content_length()) res.prepare_payload();
   beast::get_lowest_layer(stream).expires_after(context.options.write_timeout);
   co_await bhttp::async_write(stream, res, as_result);
 }
@@ -121,6 +123,11 @@ runtime::connection_registry::entry track(const std::shared_ptr<session_state<St
 }  // namespace
 
 asio::awaitable<void> run_http_session(tcp::socket socket, session_context& context) {
+  context.metrics.connection_opened();
+  const struct closed_on_exit {
+    telemetry::metrics& metrics;
+    ~closed_on_exit() { metrics.connection_closed(); }
+  } counted{context.metrics};
   beast::error_code ignored;
   if (!context.tls) {
     const auto state = std::make_shared<session_state<beast::tcp_stream>>(std::move(socket));

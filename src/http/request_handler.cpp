@@ -34,7 +34,8 @@ asio::awaitable<api::api_response> run_on_pool(const api::route& route, api::api
   co_return std::move(*answer);
 }
 
-asio::awaitable<api::api_response> dispatch(const request& req, session_context& context) {
+// `route_index` is set to the matched route's index in context.routes, when one matches.
+asio::awaitable<api::api_response> dispatch(const request& req, session_context& context, std::size_t& route_index) {
   const auto target = boost::urls::parse_origin_form(req.target());
   if (!target) co_return api::error_response(errc::malformed_request, "Malformed request target");
   const std::string path = target->path();
@@ -47,6 +48,7 @@ asio::awaitable<api::api_response> dispatch(const request& req, session_context&
     answer.headers.emplace_back("Allow", match.allowed);
     co_return answer;
   }
+  route_index = static_cast<std::size_t>(match.matched - context.routes.data());
   std::optional<domain::id> user_id;
   if (match.matched->who == api::access::user) {
     auto authenticated = api::authenticate_bearer(req[bhttp::field::authorization], context.services.tokens);
@@ -69,8 +71,15 @@ response plain_error(bhttp::status status, std::string_view detail, unsigned ver
 
 asio::awaitable<response> handle_request(const request& req, session_context& context) {
   if (is_preflight(req)) co_return preflight_response(context.options.cors_origins, req);
-  response res = to_beast(co_await dispatch(req, context), req.version());
+  const auto started = std::chrono::steady_clock::now();
+  std::size_t route_index = telemetry::metrics::unmatched_route;
+  response res = to_beast(co_await dispatch(req, context, route_index), req.version());
+  context.metrics.http_request(route_index, res.result_int(), std::chrono::steady_clock::now() - started);
   add_cors_headers(context.options.cors_origins, req, res);
+  if (req.method() == bhttp::verb::head) {
+    res.content_length(res.body().size());
+    res.body().clear();
+  }
   co_return res;
 }
 

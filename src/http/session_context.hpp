@@ -9,6 +9,7 @@
 #include "http/http_options.hpp"
 #include "runtime/connection_registry.hpp"
 #include "runtime/worker_pool.hpp"
+#include "telemetry/metrics.hpp"
 
 #include <functional>
 #include <span>
@@ -30,6 +31,7 @@ struct session_context {
   runtime::worker_pool& database_pool;
   runtime::worker_pool& hashing_pool;
   runtime::connection_registry& connections;
+  telemetry::metrics& metrics;
   asio::ssl::context* tls = nullptr;  // null: plain HTTP
   upgrade_fn upgrade;                 // empty: upgrade requests are answered like any other request
   tls_upgrade_fn upgrade_tls;

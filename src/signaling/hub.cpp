@@ -113,7 +113,7 @@ bool hub::relay(const peer_info& from, std::string_view to, const std::string& d
   if (auto connection = target->second.connection.lock()) {
     connection->deliver(message);
   } else {
-    bus_.publish(event{event::kind::signal, event::cause::left, from, target->first, *message});
+    bus_.publish(event{event::kind::signal, event::cause::left, from, target->first, message->text});
   }
   return true;
 }
@@ -191,8 +191,7 @@ void hub::apply_remote(const presence_event& e) {
         break;
       case event::kind::signal:
         if (held != org->peers.end())
-          if (auto connection = held->second.connection.lock())
-            connection->deliver(std::make_shared<const std::string>(e.payload));
+          if (auto connection = held->second.connection.lock()) connection->deliver(relayed_signal_message(e.payload));
         break;
     }
   }

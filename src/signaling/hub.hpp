@@ -45,7 +45,7 @@ class hub final : public presence_directory {
   std::vector<peer_info> online_peers(domain::id organization_id) const override;
   void disconnect(domain::id organization_id, std::span<const domain::ipv4> addresses) override;
 
-  std::size_t online_count() const;
+  std::size_t online_count() const override;
 
  private:
   struct entry {

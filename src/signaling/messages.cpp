@@ -11,7 +11,9 @@ namespace {
 
 namespace json = boost::json;
 
-shared_message share(std::string text) { return std::make_shared<const std::string>(std::move(text)); }
+shared_message share(outbound_kind kind, std::string text) {
+  return std::make_shared<const outbound_message>(outbound_message{kind, std::move(text)});
+}
 
 bool is_missing(const json::value* v) { return !v || v->is_null() || (v->is_string() && v->get_string().empty()); }
 
@@ -156,19 +158,20 @@ shared_message registered_message(const peer_info& self, const domain::cidr& sub
   text += R"(,"subnet":")";
   text += subnet.to_string();
   text += R"("})";
-  return share(std::move(text));
+  return share(outbound_kind::registered, std::move(text));
 }
 
 shared_message peer_online_message(const std::string& peer_object_json) {
-  return share(R"({"type":"peer_online","peer":)" + peer_object_json + "}");
+  return share(outbound_kind::peer_online, R"({"type":"peer_online","peer":)" + peer_object_json + "}");
 }
 
 shared_message peer_update_message(const std::string& peer_object_json) {
-  return share(R"({"type":"peer_update","peer":)" + peer_object_json + "}");
+  return share(outbound_kind::peer_update, R"({"type":"peer_update","peer":)" + peer_object_json + "}");
 }
 
 shared_message peer_offline_message(const peer_info& peer) {
-  return share(json::serialize(json::object{{"type", "peer_offline"},
+  return share(outbound_kind::peer_offline,
+               json::serialize(json::object{{"type", "peer_offline"},
                                             {"peer_id", peer.peer_id},
                                             {"user_id", peer.user_id},
                                             {"virtual_ip", domain::format_ipv4(peer.virtual_ip)}}));
@@ -184,13 +187,17 @@ shared_message signal_message(const peer_info& from, const std::string& data_jso
   text += R"(,"data":)";
   text += data_json;
   text.push_back('}');
-  return share(std::move(text));
+  return share(outbound_kind::signal, std::move(text));
 }
 
-shared_message error_message(std::string_view error) { return share(json::serialize(json::object{{"error", error}})); }
+shared_message relayed_signal_message(std::string text) { return share(outbound_kind::signal, std::move(text)); }
+
+shared_message error_message(std::string_view error) {
+  return share(outbound_kind::error, json::serialize(json::object{{"error", error}}));
+}
 
 shared_message pong_message() {
-  static const shared_message pong = share(R"({"type":"pong"})");
+  static const shared_message pong = share(outbound_kind::pong, R"({"type":"pong"})");
   return pong;
 }
 

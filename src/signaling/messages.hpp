@@ -7,6 +7,7 @@
 
 #include <boost/json/object.hpp>
 
+#include <array>
 #include <expected>
 #include <memory>
 #include <optional>
@@ -16,7 +17,16 @@
 
 namespace sig::signaling {
 
-using shared_message = std::shared_ptr<const std::string>;
+/// What the server sends, by type (for metrics); names in outbound_kind_names.
+enum class outbound_kind : std::uint8_t { registered, peer_online, peer_offline, peer_update, signal, pong, error };
+inline constexpr std::array<std::string_view, 7> outbound_kind_names{
+    "register_agent_response", "peer_online", "peer_offline", "peer_update", "signal", "pong", "error"};
+
+struct outbound_message {
+  outbound_kind kind;
+  std::string text;  // the JSON sent as one text frame
+};
+using shared_message = std::shared_ptr<const outbound_message>;
 
 /// The error strings of the contract, sent as {"error": ...}.
 namespace errors {
@@ -45,6 +55,9 @@ inline constexpr std::string_view rate_limited = "Rate limit exceeded";
 }  // namespace errors
 
 enum class message_type { register_agent, ping, signal, update, unknown };
+/// Names of what agents send, by message_type, then "invalid" for what is not JSON (for metrics).
+inline constexpr std::array<std::string_view, 6> inbound_kind_names{"register", "ping",    "signal",
+                                                                    "update",   "unknown", "invalid"};
 
 /// A JSON object with its "type"; anything that is JSON but not an object has type unknown.
 struct envelope {
@@ -87,6 +100,8 @@ shared_message peer_online_message(const std::string& peer_object_json);
 shared_message peer_update_message(const std::string& peer_object_json);
 shared_message peer_offline_message(const peer_info& peer);
 shared_message signal_message(const peer_info& from, const std::string& data_json);
+/// A signal message built by another server process, delivered as it is.
+shared_message relayed_signal_message(std::string text);
 shared_message error_message(std::string_view error);
 shared_message pong_message();
 

@@ -17,6 +17,8 @@ class presence_directory {
   virtual std::vector<peer_info> online_peers(domain::id organization_id) const = 0;
   /// Closes the connections holding these addresses and announces them offline.
   virtual void disconnect(domain::id organization_id, std::span<const domain::ipv4> addresses) = 0;
+  /// Peers online on this server, all organizations together.
+  virtual std::size_t online_count() const = 0;
 };
 
 }  // namespace sig::signaling

@@ -5,6 +5,7 @@
 #include "runtime/connection_registry.hpp"
 #include "runtime/worker_pool.hpp"
 #include "signaling/hub.hpp"
+#include "telemetry/metrics.hpp"
 #include "ws/ws_options.hpp"
 
 namespace sig::ws {
@@ -15,6 +16,7 @@ struct ws_context {
   api::api_services& services;
   runtime::worker_pool& database_pool;
   runtime::connection_registry& connections;
+  telemetry::metrics& metrics;
 };
 
 }  // namespace sig::ws

@@ -22,6 +22,7 @@ namespace sig::ws {
 namespace {
 
 constexpr auto as_result = asio::as_tuple(asio::use_awaitable);
+constexpr std::size_t invalid_message_kind = signaling::inbound_kind_names.size() - 1;
 namespace protocol = signaling::errors;
 
 // The token of ?token=... (percent-decoded), else of an "Authorization: Bearer" header.
@@ -66,6 +67,7 @@ asio::awaitable<void> ws_session<Stream>::run(http::request upgrade) {
   auto [accept_error] = co_await ws_.async_accept(upgrade, as_result);
   if (accept_error) co_return;
   opened_at_ = last_inbound_ = clock::now();
+  context_.metrics.ws_opened();
   next_ping_ = opened_at_ + options.ping_interval;
 
   registration_.emplace(context_.connections.add([weak = this->weak_from_this(), executor = ws_.get_executor()] {
@@ -121,8 +123,12 @@ asio::awaitable<void> ws_session<Stream>::read_loop() {
 template <class Stream>
 asio::awaitable<void> ws_session<Stream>::on_message(std::string_view text) {
   first_message_seen_ = true;
-  if (!rate_.try_take()) co_return send_error(protocol::rate_limited);
+  if (!rate_.try_take()) {
+    context_.metrics.ws_rate_limited();
+    co_return send_error(protocol::rate_limited);
+  }
   auto message = signaling::read_envelope(text);
+  context_.metrics.ws_received(message ? static_cast<std::size_t>(message->type) : invalid_message_kind);
   if (registered_) {
     if (!message) co_return send_error(message.error());
     co_return on_registered_message(message->body, message->type);

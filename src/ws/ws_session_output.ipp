@@ -32,14 +32,15 @@ void ws_session<Stream>::enqueue(signaling::shared_message message) {
   if (closing_ || finished_) return;
   // One message larger than the limit still goes out alone; a queue that grows past the limit
   // belongs to a peer that does not keep up.
-  if (!queue_.empty() && queued_bytes_ + message->size() > context_.options.queue_limit) {
+  if (!queue_.empty() && queued_bytes_ + message->text.size() > context_.options.queue_limit) {
     spdlog::info("dropping slow consumer {} ({} bytes queued)", registered_ ? registered_->peer_id : "?",
                  queued_bytes_);
+    context_.metrics.ws_slow_consumer_dropped();
     if (registered_) context_.hub.leave(*registered_);
     const close_cause cause = close_cause_of(signaling::close_reason::slow_consumer);
     return close(cause.code, cause.reason, false);
   }
-  queued_bytes_ += message->size();
+  queued_bytes_ += message->text.size();
   queue_.push_back(std::move(message));
   wake_writer();
 }
@@ -61,7 +62,7 @@ void ws_session<Stream>::close(websocket::close_code code, std::string_view reas
   closing_ = websocket::close_reason(code, reason);
   drain_before_close_ = drain;
   if (!drain) {
-    for (const auto& dropped : queue_) queued_bytes_ -= dropped->size();
+    for (const auto& dropped : queue_) queued_bytes_ -= dropped->text.size();
     queue_.clear();
   }
   wake_writer();
@@ -100,13 +101,14 @@ asio::awaitable<void> ws_session<Stream>::write_loop() {
       send_deadline_.async_wait([weak = this->weak_from_this()](const beast::error_code& ec) {
         if (const auto self = weak.lock(); self && !ec) self->abort();
       });
-      auto [ec, bytes] = co_await ws_.async_write(asio::buffer(*message), as_result);
+      auto [ec, bytes] = co_await ws_.async_write(asio::buffer(message->text), as_result);
       send_deadline_.cancel();
-      queued_bytes_ -= message->size();
+      queued_bytes_ -= message->text.size();
       if (ec) {
         abort();
         break;
       }
+      context_.metrics.ws_sent(static_cast<std::size_t>(message->kind));
       continue;
     }
     if (closing_) {
@@ -138,6 +140,7 @@ asio::awaitable<void> ws_session<Stream>::write_loop() {
   }
   finished_ = true;
   registration_.reset();
+  context_.metrics.ws_closed();
 }
 
 }  // namespace sig::ws

@@ -1,0 +1,83 @@
+// Process metrics for GET /metrics (Prometheus text format 0.0.4): HTTP requests by route and
+// status with latency histograms, WebSocket connections, messages in and out by type, and
+// slow-consumer drops. Recording is lock-free (atomics) except for the rare first sighting of a
+// (route, status) pair. Thread-safe.
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace sig::telemetry {
+
+/// Counters of one metric, one per value of one label, fixed at construction.
+class labelled_counter {
+ public:
+  labelled_counter(std::string name, std::string help, std::string label, std::vector<std::string> values);
+  void increment(std::size_t value_index, std::uint64_t by = 1) noexcept;
+  std::uint64_t value(std::size_t value_index) const noexcept;
+  void render(std::string& out) const;
+
+ private:
+  std::string name_, help_, label_;
+  std::vector<std::string> values_;
+  std::unique_ptr<std::atomic<std::uint64_t>[]> counts_;
+};
+
+struct route_label {
+  std::string method;
+  std::string path;
+};
+
+class metrics {
+ public:
+  /// `routes`: the labels of the route table, by index. `ws_received` and `ws_sent`: the message
+  /// types counted for WebSocket traffic, by index.
+  metrics(std::vector<route_label> routes, std::vector<std::string> ws_received, std::vector<std::string> ws_sent);
+
+  /// `route_index`: index into the route table, or unmatched_route.
+  static constexpr std::size_t unmatched_route = static_cast<std::size_t>(-1);
+  void http_request(std::size_t route_index, unsigned status, std::chrono::steady_clock::duration elapsed);
+
+  void connection_opened() noexcept { connections_open_.fetch_add(1, std::memory_order_relaxed); }
+  void connection_closed() noexcept { connections_open_.fetch_sub(1, std::memory_order_relaxed); }
+  void ws_opened() noexcept { ws_open_.fetch_add(1, std::memory_order_relaxed); }
+  void ws_closed() noexcept { ws_open_.fetch_sub(1, std::memory_order_relaxed); }
+  void ws_received(std::size_t type) noexcept { received_.increment(type); }
+  void ws_sent(std::size_t type) noexcept { sent_.increment(type); }
+  void ws_slow_consumer_dropped() noexcept { slow_consumers_.fetch_add(1, std::memory_order_relaxed); }
+  void ws_rate_limited() noexcept { rate_limited_.fetch_add(1, std::memory_order_relaxed); }
+
+  /// The exposition text; `registered_peers` is sampled by the caller.
+  std::string render(std::size_t registered_peers) const;
+
+ private:
+  static constexpr std::array<double, 13> latency_buckets{0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
+                                                          0.1,    0.25,  0.5,    1.0,   2.5,  5.0};
+  struct latency_histogram {
+    std::array<std::atomic<std::uint64_t>, latency_buckets.size() + 1> buckets{};  // last: +Inf
+    std::atomic<std::uint64_t> count{0};
+    std::atomic<std::uint64_t> sum_ns{0};
+  };
+
+  std::vector<route_label> routes_;  // plus one "unmatched" entry at the end
+  std::unique_ptr<latency_histogram[]> latency_;
+  mutable std::mutex statuses_mutex_;
+  std::map<std::pair<std::size_t, unsigned>, std::uint64_t> statuses_;
+  std::atomic<std::int64_t> connections_open_{0};
+  std::atomic<std::int64_t> ws_open_{0};
+  labelled_counter received_;
+  labelled_counter sent_;
+  std::atomic<std::uint64_t> slow_consumers_{0};
+  std::atomic<std::uint64_t> rate_limited_{0};
+};
+
+}  // namespace sig::telemetry
