@@ -49,6 +49,7 @@ ws_session<Stream>::ws_session(Stream stream, ws_context& context)
       context_(context),
       wake_(ws_.get_executor()),
       send_deadline_(ws_.get_executor()),
+      liveness_(ws_.get_executor()),
       rate_(context.options.rate_per_second, context.options.rate_burst) {}
 
 template <class Stream>
@@ -77,6 +78,7 @@ asio::awaitable<void> ws_session<Stream>::run(http::request upgrade) {
   }));
   asio::co_spawn(
       ws_.get_executor(), [self = this->shared_from_this()] { return self->write_loop(); }, asio::detached);
+  watch_liveness();
 
   co_await authenticate(upgrade);
   co_await read_loop();
@@ -169,6 +171,7 @@ asio::awaitable<void> ws_session<Stream>::on_register(const boost::json::object&
   peer.connection_id = random_uuid4();
   registered_ = peer;
   context_.hub.join(this->shared_from_this(), peer, organization.subnet);
+  watch_liveness();  // from now on: the idle timeout
   spdlog::debug("peer {} registered at {} in organization {}", peer.peer_id, domain::format_ipv4(peer.virtual_ip),
                 peer.organization_id);
 }

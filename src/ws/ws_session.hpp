@@ -58,12 +58,15 @@ class ws_session final : public signaling::peer_connection, public std::enable_s
   /// Ends the TCP connection at once, for peers that cannot even take a close frame.
   void abort();
   void wake_writer();
-  clock::time_point next_deadline() const;
+  void arm_send_deadline(std::chrono::milliseconds limit);
+  /// Enforces the registration deadline and the idle timeout; re-arms itself.
+  void watch_liveness();
 
   websocket::stream<Stream> ws_;
   ws_context& context_;
   asio::steady_timer wake_;
   asio::steady_timer send_deadline_;
+  asio::steady_timer liveness_;
   std::deque<signaling::shared_message> queue_;
   std::size_t queued_bytes_ = 0;
   std::optional<websocket::close_reason> closing_;

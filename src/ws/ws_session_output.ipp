@@ -22,8 +22,9 @@ void ws_session<Stream>::deliver(signaling::shared_message message) {
 template <class Stream>
 void ws_session<Stream>::disconnect(signaling::close_reason reason) {
   asio::post(ws_.get_executor(), [self = this->shared_from_this(), reason] {
+    // What was queued before (its register_agent_response, say) still goes out before the close.
     const close_cause cause = close_cause_of(reason);
-    self->close(cause.code, cause.reason, false);
+    self->close(cause.code, cause.reason, reason != signaling::close_reason::shutting_down);
   });
 }
 
@@ -82,11 +83,39 @@ void ws_session<Stream>::wake_writer() {
   wake_.cancel();
 }
 
+// Every operation of the writer is bounded: a peer that takes no data at all (full TCP window), or
+// a stream stuck after a protocol failure, would otherwise hold the connection, and its presence,
+// forever. The deadline ends the TCP connection, which fails every pending operation.
 template <class Stream>
-typename ws_session<Stream>::clock::time_point ws_session<Stream>::next_deadline() const {
-  if (!first_message_seen_) return opened_at_ + context_.options.register_timeout;
-  if (!registered_) return clock::time_point::max();  // registering: the lookup is in progress
-  return std::min(last_inbound_ + context_.options.idle_timeout, next_ping_);
+void ws_session<Stream>::arm_send_deadline(std::chrono::milliseconds limit) {
+  send_deadline_.expires_after(limit);
+  send_deadline_.async_wait([weak = this->weak_from_this()](const beast::error_code& ec) {
+    if (const auto self = weak.lock(); self && !ec) self->abort();
+  });
+}
+
+// Liveness runs on its own timer, not in the writer: a writer busy with a slow peer (for up to
+// the send timeout) must not delay the registration deadline or the idle timeout.
+template <class Stream>
+void ws_session<Stream>::watch_liveness() {
+  const ws_options& options = context_.options;
+  const auto now = clock::now();
+  if (closing_ || finished_) return;
+  if (!first_message_seen_ && now >= opened_at_ + options.register_timeout)
+    return refuse(signaling::errors::registration_timeout);
+  if (registered_ && now >= last_inbound_ + options.idle_timeout) {
+    spdlog::debug("peer {} idle: closing", registered_->peer_id);
+    context_.hub.leave(*registered_);
+    return close(websocket::close_code::normal, "idle timeout", false);
+  }
+  // Registering (the lookup in progress) has neither deadline; the registration re-arms this.
+  auto deadline = clock::time_point::max();
+  if (!first_message_seen_) deadline = opened_at_ + options.register_timeout;
+  if (registered_) deadline = last_inbound_ + options.idle_timeout;
+  liveness_.expires_at(deadline);
+  liveness_.async_wait([weak = this->weak_from_this()](const beast::error_code& ec) {
+    if (const auto self = weak.lock(); self && !ec) self->watch_liveness();
+  });
 }
 
 template <class Stream>
@@ -96,11 +125,7 @@ asio::awaitable<void> ws_session<Stream>::write_loop() {
     if (!queue_.empty()) {
       const signaling::shared_message message = std::move(queue_.front());
       queue_.pop_front();
-      // A peer that takes no data at all (full TCP window) cannot even be sent a close frame.
-      send_deadline_.expires_after(options.send_timeout);
-      send_deadline_.async_wait([weak = this->weak_from_this()](const beast::error_code& ec) {
-        if (const auto self = weak.lock(); self && !ec) self->abort();
-      });
+      arm_send_deadline(options.send_timeout);
       auto [ec, bytes] = co_await ws_.async_write(asio::buffer(message->text), as_result);
       send_deadline_.cancel();
       queued_bytes_ -= message->text.size();
@@ -112,33 +137,28 @@ asio::awaitable<void> ws_session<Stream>::write_loop() {
       continue;
     }
     if (closing_) {
-      co_await ws_.async_close(*closing_, as_result);  // bounded by the handshake timeout
+      arm_send_deadline(options.close_timeout);
+      co_await ws_.async_close(*closing_, as_result);
+      send_deadline_.cancel();
       break;
     }
     const auto now = clock::now();
-    if (!first_message_seen_ && now >= opened_at_ + options.register_timeout) {
-      refuse(signaling::errors::registration_timeout);
-      continue;
-    }
-    if (registered_ && now >= last_inbound_ + options.idle_timeout) {
-      spdlog::debug("peer {} idle: closing", registered_->peer_id);
-      context_.hub.leave(*registered_);
-      close(websocket::close_code::normal, "idle timeout", false);
-      continue;
-    }
     if (registered_ && now >= next_ping_) {
       next_ping_ = now + options.ping_interval;
+      arm_send_deadline(options.send_timeout);
       auto [ec] = co_await ws_.async_ping({}, as_result);
+      send_deadline_.cancel();
       if (ec) {
         abort();
         break;
       }
       continue;
     }
-    wake_.expires_at(next_deadline());
+    wake_.expires_at(registered_ ? next_ping_ : clock::time_point::max());
     co_await wake_.async_wait(as_result);
   }
   finished_ = true;
+  liveness_.cancel();
   registration_.reset();
   context_.metrics.ws_closed();
 }
