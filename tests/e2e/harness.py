@@ -41,7 +41,7 @@ HTTP_TIMEOUT = 30  # seconds; only a guard against a hung server, never a synchr
 START_TIMEOUT = 20
 STOP_TIMEOUT = 20
 
-LISTENING = re.compile(r"listening on http://(?P<host>[^\s:]+):(?P<port>\d+)")
+LISTENING = re.compile(r"listening on https?://(?P<host>[^\s:]+):(?P<port>\d+)")
 TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$")
 
 
