@@ -9,7 +9,8 @@ domain::user user_at(const statement& row) {
   return {row.int64_at(0), row.text_at(1), row.text_at(2), row.int64_at(3)};
 }
 
-domain::organization organization_at(const statement& row, int first) {
+domain::organization organization_at(const statement& row) {
+  constexpr int first = 0;
   domain::organization o;
   o.organization_id = row.int64_at(first);
   o.name = row.text_at(first + 1);

@@ -5,7 +5,10 @@
 #include "domain/model.hpp"
 #include "store/sqlite/connection.hpp"
 
+#include <optional>
 #include <string>
+#include <type_traits>
+#include <vector>
 
 namespace sig::store::sqlite::rows {
 
@@ -16,7 +19,7 @@ domain::user user_at(const statement& row);
 // "o" is organizations.
 inline const std::string organization_columns =
     "o.id, o.name, o.network, o.prefix, o.owner_id, o.join_policy, o.created_at";
-domain::organization organization_at(const statement& row, int first = 0);
+domain::organization organization_at(const statement& row);
 
 // "m" is memberships joined with users "u".
 inline const std::string membership_columns = "m.organization_id, m.user_id, u.email, m.role, m.joined_at";
@@ -26,5 +29,24 @@ domain::membership membership_at(const statement& row);
 inline const std::string allocation_columns =
     "a.organization_id, a.user_id, u.email, a.agent_id, a.address, a.allocated_at";
 domain::allocation allocation_at(const statement& row);
+
+/// Every row of `sql`, with `keys` bound in order, read by `read_row`.
+template <class Read, class... Keys>
+auto all_rows(connection& db, const std::string& sql, Read read_row, const Keys&... keys) {
+  std::vector<std::invoke_result_t<Read, const statement&>> found;
+  auto row = db.prepare(sql);
+  row.bind_all(keys...);
+  while (row.step()) found.push_back(read_row(row));
+  return found;
+}
+
+/// The first row of `sql`, if there is one.
+template <class Read, class... Keys>
+auto first_row(connection& db, const std::string& sql, Read read_row, const Keys&... keys)
+    -> std::optional<std::invoke_result_t<Read, const statement&>> {
+  auto row = db.prepare(sql);
+  if (!row.bind_all(keys...).step()) return std::nullopt;
+  return read_row(row);
+}
 
 }  // namespace sig::store::sqlite::rows

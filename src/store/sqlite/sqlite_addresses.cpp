@@ -81,12 +81,6 @@ void free_address(connection& db, id organization_id, std::int64_t address) {
       .step();
 }
 
-domain::allocation read_allocation(connection& db, const std::string& sql, auto... keys) {
-  auto row = db.prepare(sql);
-  row.bind_all(keys...).step();
-  return allocation_at(row);
-}
-
 }  // namespace
 
 result<domain::allocation> sqlite_store::allocate(const allocation_request& request) {
@@ -122,7 +116,7 @@ result<domain::allocation> sqlite_store::allocate(const allocation_request& requ
           " VALUES (?, ?, ?, ?, ?)")
         .bind_all(org, request.user_id, request.agent_id, address, request.now)
         .step();
-    return read_allocation(db, allocation_by_address_sql(), org, address);
+    return first_row(db, allocation_by_address_sql(), allocation_at, org, address).value();
   });
 }
 
@@ -130,20 +124,12 @@ std::vector<domain::allocation> sqlite_store::allocations(id organization_id) {
   static const std::string sql = "SELECT " + allocation_columns +
                                  " FROM allocations a JOIN users u ON u.id = a.user_id"
                                  " WHERE a.organization_id = ? ORDER BY a.address";
-  return read([&](connection& db) {
-    std::vector<domain::allocation> found;
-    auto row = db.prepare(sql);
-    row.bind_all(organization_id);
-    while (row.step()) found.push_back(allocation_at(row));
-    return found;
-  });
+  return read([&](connection& db) { return all_rows(db, sql, allocation_at, organization_id); });
 }
 
 std::optional<domain::allocation> sqlite_store::find_allocation(id organization_id, domain::ipv4 address) {
-  return read([&](connection& db) -> std::optional<domain::allocation> {
-    auto row = db.prepare(allocation_by_address_sql());
-    if (!row.bind_all(organization_id, std::int64_t{address}).step()) return std::nullopt;
-    return allocation_at(row);
+  return read([&](connection& db) {
+    return first_row(db, allocation_by_address_sql(), allocation_at, organization_id, std::int64_t{address});
   });
 }
 
@@ -151,22 +137,13 @@ std::vector<domain::allocation> sqlite_store::allocations_of(id user_id) {
   static const std::string sql = "SELECT " + allocation_columns +
                                  " FROM allocations a JOIN users u ON u.id = a.user_id"
                                  " WHERE a.user_id = ? ORDER BY a.id";
-  return read([&](connection& db) {
-    std::vector<domain::allocation> found;
-    auto row = db.prepare(sql);
-    row.bind_all(user_id);
-    while (row.step()) found.push_back(allocation_at(row));
-    return found;
-  });
+  return read([&](connection& db) { return all_rows(db, sql, allocation_at, user_id); });
 }
 
 result<domain::allocation> sqlite_store::release(id organization_id, domain::ipv4 address) {
   return write([&](connection& db) -> result<domain::allocation> {
-    std::optional<domain::allocation> found;
-    {
-      auto row = db.prepare(allocation_by_address_sql());
-      if (row.bind_all(organization_id, std::int64_t{address}).step()) found = allocation_at(row);
-    }
+    const auto found =
+        first_row(db, allocation_by_address_sql(), allocation_at, organization_id, std::int64_t{address});
     if (!found) return fail(errc::address_not_found);
     free_address(db, organization_id, address);
     return *found;
@@ -178,12 +155,7 @@ result<std::vector<domain::allocation>> sqlite_store::remove_member(id organizat
                                  " FROM allocations a JOIN users u ON u.id = a.user_id"
                                  " WHERE a.organization_id = ? AND a.user_id = ? ORDER BY a.id";
   return write([&](connection& db) -> result<std::vector<domain::allocation>> {
-    std::vector<domain::allocation> released;
-    {
-      auto row = db.prepare(sql);
-      row.bind_all(organization_id, user_id);
-      while (row.step()) released.push_back(allocation_at(row));
-    }
+    const auto released = all_rows(db, sql, allocation_at, organization_id, user_id);
     for (const auto& a : released) free_address(db, organization_id, a.address);
     db.prepare("DELETE FROM memberships WHERE organization_id = ? AND user_id = ?")
         .bind_all(organization_id, user_id)

@@ -30,20 +30,12 @@ result<domain::user> sqlite_store::create_user(const new_user& user) {
 
 std::optional<domain::user> sqlite_store::find_user(id user_id) {
   static const std::string sql = "SELECT " + user_columns + " FROM users u WHERE u.id = ?";
-  return read([&](connection& db) -> std::optional<domain::user> {
-    auto row = db.prepare(sql);
-    if (!row.bind_all(user_id).step()) return std::nullopt;
-    return user_at(row);
-  });
+  return read([&](connection& db) { return first_row(db, sql, user_at, user_id); });
 }
 
 std::optional<domain::user> sqlite_store::find_user_by_email(std::string_view email) {
   static const std::string sql = "SELECT " + user_columns + " FROM users u WHERE u.email = ?";
-  return read([&](connection& db) -> std::optional<domain::user> {
-    auto row = db.prepare(sql);
-    if (!row.bind_all(email).step()) return std::nullopt;
-    return user_at(row);
-  });
+  return read([&](connection& db) { return first_row(db, sql, user_at, email); });
 }
 
 void sqlite_store::update_password_hash(id user_id, std::string_view password_hash) {
@@ -74,24 +66,17 @@ std::optional<organization_access> sqlite_store::find_organization(id organizati
                                  ", m.role FROM organizations o"
                                  " LEFT JOIN memberships m ON m.organization_id = o.id AND m.user_id = ?"
                                  " WHERE o.id = ?";
-  return read([&](connection& db) -> std::optional<organization_access> {
-    auto row = db.prepare(sql);
-    if (!row.bind_all(caller, organization_id).step()) return std::nullopt;
+  const auto access_at = [](const statement& row) {
     return organization_access{organization_at(row), domain::parse_role(row.text_at(7))};
-  });
+  };
+  return read([&](connection& db) { return first_row(db, sql, access_at, caller, organization_id); });
 }
 
 std::vector<domain::organization> sqlite_store::organizations_of(id user_id) {
   static const std::string sql = "SELECT " + organization_columns +
                                  " FROM organizations o JOIN memberships m ON m.organization_id = o.id"
                                  " WHERE m.user_id = ? ORDER BY o.id";
-  return read([&](connection& db) {
-    std::vector<domain::organization> found;
-    auto row = db.prepare(sql);
-    row.bind_all(user_id);
-    while (row.step()) found.push_back(organization_at(row));
-    return found;
-  });
+  return read([&](connection& db) { return all_rows(db, sql, organization_at, user_id); });
 }
 
 result<domain::membership> sqlite_store::join(const join_request& request) {
@@ -135,24 +120,14 @@ std::vector<domain::membership> sqlite_store::members(id organization_id) {
   static const std::string sql = "SELECT " + membership_columns +
                                  " FROM memberships m JOIN users u ON u.id = m.user_id"
                                  " WHERE m.organization_id = ? ORDER BY m.id";
-  return read([&](connection& db) {
-    std::vector<domain::membership> found;
-    auto row = db.prepare(sql);
-    row.bind_all(organization_id);
-    while (row.step()) found.push_back(membership_at(row));
-    return found;
-  });
+  return read([&](connection& db) { return all_rows(db, sql, membership_at, organization_id); });
 }
 
 std::optional<domain::membership> sqlite_store::find_member(id organization_id, id user_id) {
   static const std::string sql = "SELECT " + membership_columns +
                                  " FROM memberships m JOIN users u ON u.id = m.user_id"
                                  " WHERE m.organization_id = ? AND m.user_id = ?";
-  return read([&](connection& db) -> std::optional<domain::membership> {
-    auto row = db.prepare(sql);
-    if (!row.bind_all(organization_id, user_id).step()) return std::nullopt;
-    return membership_at(row);
-  });
+  return read([&](connection& db) { return first_row(db, sql, membership_at, organization_id, user_id); });
 }
 
 result<domain::membership> sqlite_store::set_role(id organization_id, id user_id, domain::role role) {
