@@ -51,8 +51,9 @@ result<body_fields> body_fields::from_form(std::string_view body) {
     boost::urls::encoding_opts options;
     options.space_as_plus = true;
     for (const auto& param : boost::urls::params_view(body, options)) {
-      if (!is_valid_utf8(param.key) || !is_valid_utf8(param.value))
-        return body_error(param.key, "invalid UTF-8", "value_error.unicode");
+      if (!is_valid_utf8(param.key))  // the key itself cannot go back in a JSON answer
+        return fail_validation({{{"body"}, "invalid UTF-8", "value_error.unicode"}});
+      if (!is_valid_utf8(param.value)) return body_error(param.key, "invalid UTF-8", "value_error.unicode");
       if (fields.contains(param.key)) return body_error(param.key, "Duplicate key", "value_error.duplicate");
       fields[param.key] = param.value;
     }
@@ -113,6 +114,9 @@ result<std::int64_t> id_param(const api_request& request, std::string_view name)
   const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
   if (ec != std::errc{} || end != text.data() + text.size() || text.empty())
     return fail_validation({{{"path", std::string(name)}, "value is not a valid integer", "type_error.integer"}});
+  if (value <= 0)
+    return fail_validation(
+        {{{"path", std::string(name)}, "ensure this value is greater than 0", "value_error.number.not_gt"}});
   return value;
 }
 

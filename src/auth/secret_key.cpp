@@ -11,6 +11,7 @@
 #include <chrono>
 #include <cstring>
 #include <fstream>
+#include <optional>
 #include <sstream>
 #include <stdexcept>
 #include <thread>
@@ -22,7 +23,8 @@ std::runtime_error io_error(const std::filesystem::path& file, const char* what)
   return std::runtime_error(std::string(what) + " " + file.string() + ": " + std::strerror(errno));
 }
 
-std::string read_key(const std::filesystem::path& file) {
+// The key, or nullopt while the file is still empty.
+std::optional<std::string> read_key(const std::filesystem::path& file) {
   struct stat info {};
   if (::stat(file.c_str(), &info) != 0) throw io_error(file, "cannot stat");
   if ((info.st_mode & (S_IRWXG | S_IRWXO)) != 0)
@@ -32,7 +34,7 @@ std::string read_key(const std::filesystem::path& file) {
   content << in.rdbuf();
   std::string key = content.str();
   while (!key.empty() && (key.back() == '\n' || key.back() == '\r' || key.back() == ' ')) key.pop_back();
-  if (key.empty()) throw std::runtime_error("secret key file " + file.string() + " is empty");
+  if (key.empty()) return std::nullopt;
   return key;
 }
 
@@ -42,15 +44,12 @@ loaded_secret load_or_create_secret(const std::filesystem::path& file) {
   const int fd = ::open(file.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
   if (fd < 0) {
     if (errno != EEXIST) throw io_error(file, "cannot create");
-    // Another process may have created the file an instant ago and not written it yet.
-    for (int attempt = 0;; ++attempt) {
-      try {
-        return {read_key(file), false};
-      } catch (const std::runtime_error&) {
-        if (attempt == 20) throw;
-        std::this_thread::sleep_for(std::chrono::milliseconds(50));
-      }
+    // An empty file may be one another process created an instant ago and is writing.
+    for (int attempt = 0; attempt < 20; ++attempt) {
+      if (auto key = read_key(file)) return {std::move(*key), false};
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
+    throw std::runtime_error("secret key file " + file.string() + " is empty");
   }
   const std::string key = random_hex(32);
   const std::string line = key + "\n";

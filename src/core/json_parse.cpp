@@ -5,6 +5,7 @@
 #include <boost/json/value_stack.hpp>
 
 #include <algorithm>
+#include <cmath>
 #include <vector>
 
 namespace sig {
@@ -79,7 +80,12 @@ struct strict_handler {
     st.push_uint64(u);
     return true;
   }
-  bool on_double(double d, json::string_view, json::error_code&) {
+  bool on_double(double d, json::string_view, json::error_code& ec) {
+    // 1e400 parses as infinity, which has no JSON form: it could not be sent on.
+    if (!std::isfinite(d)) {
+      ec = json::make_error_code(json::error::exponent_overflow);
+      return false;
+    }
     st.push_double(d);
     return true;
   }

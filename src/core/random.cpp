@@ -14,6 +14,7 @@ void init_crypto() {
 }
 
 std::string random_hex(std::size_t bytes) {
+  if (bytes == 0) return {};
   std::vector<unsigned char> raw(bytes);
   randombytes_buf(raw.data(), raw.size());
   std::string hex(bytes * 2 + 1, '\0');
@@ -39,6 +40,7 @@ std::string random_uuid4() {
 }
 
 std::string random_token(std::size_t bytes) {
+  if (bytes == 0) return {};
   std::vector<unsigned char> raw(bytes);
   randombytes_buf(raw.data(), raw.size());
   constexpr int variant = sodium_base64_VARIANT_URLSAFE_NO_PADDING;

@@ -46,7 +46,8 @@ std::string format_ipv4(ipv4 address) {
 }
 
 bool is_ipv6(std::string_view text) noexcept {
-  if (text.empty() || text.size() > 45) return false;  // INET6_ADDRSTRLEN - 1
+  // inet_pton reads a C string: an embedded NUL would hide what follows it.
+  if (text.empty() || text.size() > 45 || text.find('\0') != std::string_view::npos) return false;
   std::array<char, 46> buffer{};
   text.copy(buffer.data(), text.size());
   std::array<unsigned char, 16> raw{};

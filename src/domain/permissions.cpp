@@ -10,9 +10,10 @@ bool is_manager(role r) noexcept { return r == role::owner || r == role::admin; 
 
 bool can_create_invites(role actor) noexcept { return is_manager(actor); }
 
-result<void> check_role_change(role actor, role target) {
+result<void> check_role_change(role actor, role target, role new_role) {
   if (actor != role::owner) return fail(errc::forbidden, "Only the owner can change roles");
   if (target == role::owner) return fail(errc::owner_role_fixed);
+  if (new_role == role::owner) return fail(errc::forbidden, "The owner role cannot be given");
   return {};
 }
 

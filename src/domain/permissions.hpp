@@ -10,8 +10,8 @@ namespace sig::domain {
 /// Owners and admins create invites.
 bool can_create_invites(role actor) noexcept;
 
-/// Only the owner changes roles, and the owner's own role never changes.
-result<void> check_role_change(role actor, role target);
+/// Only the owner changes roles, the owner's own role never changes, and nobody becomes owner.
+result<void> check_role_change(role actor, role target, role new_role);
 
 /// Leaving (actor == target) is allowed to everyone but the owner. Removing someone else takes the
 /// owner, or an admin when the target is a plain member.

@@ -77,7 +77,7 @@ result<domain::membership> change_role(store::store& db, const domain::user& cal
   if (!access) return std::unexpected(access.error());
   const auto target = db.find_member(organization_id, member_id);
   if (!target) return fail(errc::member_not_found);
-  if (auto allowed = domain::check_role_change(*access->caller_role, target->member_role); !allowed)
+  if (auto allowed = domain::check_role_change(*access->caller_role, target->member_role, new_role); !allowed)
     return std::unexpected(allowed.error());
   return db.set_role(organization_id, member_id, new_role);
 }

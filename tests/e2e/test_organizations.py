@@ -157,8 +157,11 @@ def test_show_refuses_non_members_and_unknown_organizations(api):
     org = api.create_org(api.new_user())
     outsider = api.new_user()
     expect_error(api.get(org_path(org["id"]), as_user=outsider), 403, NOT_MEMBER)
-    for unknown in (10_000_000, 0, -1, 9223372036854775807):
+    for unknown in (10_000_000, 9223372036854775807):
         expect_error(api.get(org_path(unknown), as_user=outsider), 404, NOT_FOUND)
+    for impossible in (0, -1):  # ids are positive: no such organization can exist
+        expect_validation(api.get(org_path(impossible), as_user=outsider),
+                          (["path", "org_id"], "ensure this value is greater than 0", "value_error.number.not_gt"))
 
 
 @pytest.mark.parametrize("org_id", ["abc", "1.5", "1e3", "0x10", "99999999999999999999", "%201", "-", "1abc"])

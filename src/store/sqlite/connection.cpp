@@ -69,9 +69,14 @@ connection::connection(const std::string& path) {
   sqlite3_extended_result_codes(db_, 1);
   // Writers in other processes (or a checkpoint) may hold the lock briefly; wait instead of failing.
   sqlite3_busy_timeout(db_, 5000);
-  execute("PRAGMA journal_mode=WAL");
-  execute("PRAGMA synchronous=NORMAL");
-  execute("PRAGMA foreign_keys=ON");
+  try {
+    execute("PRAGMA journal_mode=WAL");
+    execute("PRAGMA synchronous=NORMAL");
+    execute("PRAGMA foreign_keys=ON");
+  } catch (...) {
+    sqlite3_close(db_);  // the destructor does not run for a constructor that throws
+    throw;
+  }
 }
 
 connection::~connection() {
