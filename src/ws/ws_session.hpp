@@ -15,7 +15,9 @@
 
 #include <deque>
 #include <memory>
+#include <mutex>
 #include <optional>
+#include <vector>
 
 namespace sig::ws {
 
@@ -58,7 +60,10 @@ class ws_session final : public signaling::peer_connection, public std::enable_s
   /// Ends the TCP connection at once, for peers that cannot even take a close frame.
   void abort();
   void wake_writer();
-  void arm_send_deadline(std::chrono::milliseconds limit);
+  void begin_send(std::chrono::milliseconds limit);
+  void end_send();
+  void watch_send();
+  void drain_inbox();
   /// Enforces the registration deadline and the idle timeout; re-arms itself.
   void watch_liveness();
 
@@ -67,7 +72,13 @@ class ws_session final : public signaling::peer_connection, public std::enable_s
   asio::steady_timer wake_;
   asio::steady_timer send_deadline_;
   asio::steady_timer liveness_;
+  std::mutex inbox_mutex_;
+  std::vector<signaling::shared_message> inbox_;  // guarded by inbox_mutex_
+  bool drain_posted_ = false;                     // guarded by inbox_mutex_
   std::deque<signaling::shared_message> queue_;
+  std::optional<clock::time_point> send_started_;  // a frame, ping or close is being sent
+  std::chrono::milliseconds send_limit_{0};
+  bool send_watch_armed_ = false;
   std::size_t queued_bytes_ = 0;
   std::optional<websocket::close_reason> closing_;
   bool drain_before_close_ = false;

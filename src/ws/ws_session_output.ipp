@@ -12,11 +12,30 @@
 #include <boost/asio/use_awaitable.hpp>
 
 namespace sig::ws {
+// Messages from other threads wait in the inbox; one posted drain moves a whole burst to the
+// queue, instead of one hand-off to the strand per message (a join in a large organization sends
+// one message to every member at once).
 template <class Stream>
 void ws_session<Stream>::deliver(signaling::shared_message message) {
-  asio::post(ws_.get_executor(), [self = this->shared_from_this(), message = std::move(message)]() mutable {
-    self->enqueue(std::move(message));
-  });
+  bool post_drain = false;
+  {
+    std::lock_guard lock(inbox_mutex_);
+    inbox_.push_back(std::move(message));
+    post_drain = !drain_posted_;
+    drain_posted_ = true;
+  }
+  if (post_drain) asio::post(ws_.get_executor(), [self = this->shared_from_this()] { self->drain_inbox(); });
+}
+
+template <class Stream>
+void ws_session<Stream>::drain_inbox() {
+  std::vector<signaling::shared_message> arrived;
+  {
+    std::lock_guard lock(inbox_mutex_);
+    arrived.swap(inbox_);
+    drain_posted_ = false;
+  }
+  for (auto& message : arrived) enqueue(std::move(message));
 }
 
 template <class Stream>
@@ -85,12 +104,32 @@ void ws_session<Stream>::wake_writer() {
 
 // Every operation of the writer is bounded: a peer that takes no data at all (full TCP window), or
 // a stream stuck after a protocol failure, would otherwise hold the connection, and its presence,
-// forever. The deadline ends the TCP connection, which fails every pending operation.
+// forever. Missing the deadline ends the TCP connection, which fails every pending operation. The
+// timer is armed once per busy period, not per frame: when it fires during a later send, it waits
+// for that send's own deadline.
 template <class Stream>
-void ws_session<Stream>::arm_send_deadline(std::chrono::milliseconds limit) {
-  send_deadline_.expires_after(limit);
+void ws_session<Stream>::begin_send(std::chrono::milliseconds limit) {
+  send_started_ = clock::now();
+  send_limit_ = limit;
+  if (!send_watch_armed_) watch_send();
+}
+
+template <class Stream>
+void ws_session<Stream>::end_send() {
+  send_started_.reset();
+}
+
+template <class Stream>
+void ws_session<Stream>::watch_send() {
+  send_watch_armed_ = true;
+  send_deadline_.expires_at(*send_started_ + send_limit_);
   send_deadline_.async_wait([weak = this->weak_from_this()](const beast::error_code& ec) {
-    if (const auto self = weak.lock(); self && !ec) self->abort();
+    const auto self = weak.lock();
+    if (!self) return;
+    self->send_watch_armed_ = false;
+    if (ec || !self->send_started_) return;
+    if (clock::now() >= *self->send_started_ + self->send_limit_) return self->abort();
+    self->watch_send();
   });
 }
 
@@ -125,9 +164,9 @@ asio::awaitable<void> ws_session<Stream>::write_loop() {
     if (!queue_.empty()) {
       const signaling::shared_message message = std::move(queue_.front());
       queue_.pop_front();
-      arm_send_deadline(options.send_timeout);
+      begin_send(options.send_timeout);
       auto [ec, bytes] = co_await ws_.async_write(asio::buffer(message->text), as_result);
-      send_deadline_.cancel();
+      end_send();
       queued_bytes_ -= message->text.size();
       if (ec) {
         abort();
@@ -137,17 +176,17 @@ asio::awaitable<void> ws_session<Stream>::write_loop() {
       continue;
     }
     if (closing_) {
-      arm_send_deadline(options.close_timeout);
+      begin_send(options.close_timeout);
       co_await ws_.async_close(*closing_, as_result);
-      send_deadline_.cancel();
+      end_send();
       break;
     }
     const auto now = clock::now();
     if (registered_ && now >= next_ping_) {
       next_ping_ = now + options.ping_interval;
-      arm_send_deadline(options.send_timeout);
+      begin_send(options.send_timeout);
       auto [ec] = co_await ws_.async_ping({}, as_result);
-      send_deadline_.cancel();
+      end_send();
       if (ec) {
         abort();
         break;
@@ -159,6 +198,7 @@ asio::awaitable<void> ws_session<Stream>::write_loop() {
   }
   finished_ = true;
   liveness_.cancel();
+  send_deadline_.cancel();
   registration_.reset();
   context_.metrics.ws_closed();
 }
