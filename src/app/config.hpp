@@ -19,7 +19,7 @@ struct server_config {
 
   std::int64_t password_hash_memory_kib = 19456;
   std::int64_t password_hash_iterations = 2;
-  std::int64_t hash_threads = 0;  // 0: one per core
+  std::int64_t hash_threads = 0;       // 0: one per core
   std::int64_t hash_queue_limit = 64;  // about a second of hashing on two cores at the default cost
   std::int64_t database_threads = 4;
   std::int64_t database_queue_limit = 4096;

@@ -21,13 +21,9 @@ import hashlib
 import json
 import os
 import re
-import secrets
-import signal
 import socket
 import struct
-import subprocess
 import tempfile
-import threading
 import time
 import uuid
 from dataclasses import dataclass
@@ -37,21 +33,8 @@ import requests
 import websockets
 from websockets.exceptions import ConnectionClosed
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-DEFAULT_BINARY = REPO_ROOT / "build" / "ws-e2e" / "bin" / "signaling-server"
+import harness
 
-# Variables the server reads; removed from the inherited environment so that a developer's shell
-# cannot change what a test runs against.
-SERVER_VARIABLES = (
-    "HOST", "PORT", "DATABASE_URL", "SECRET_KEY", "ACCESS_TOKEN_EXPIRE_MINUTES", "CORS_ORIGINS",
-    "PASSWORD_HASH_MEMORY_KIB", "PASSWORD_HASH_ITERATIONS", "HASH_THREADS", "HASH_QUEUE_LIMIT",
-    "DATABASE_THREADS", "DATABASE_QUEUE_LIMIT", "IO_THREADS", "HTTP_READ_TIMEOUT_SECONDS",
-    "LOG_LEVEL", "LOG_FORMAT", "TLS_CERT_FILE", "TLS_KEY_FILE", "REGISTER_TIMEOUT_SECONDS",
-    "WS_PING_INTERVAL_SECONDS", "WS_IDLE_TIMEOUT_SECONDS", "WS_SEND_TIMEOUT_SECONDS",
-    "WS_MAX_MESSAGE_BYTES", "WS_QUEUE_LIMIT_BYTES", "WS_RATE_LIMIT_PER_SECOND", "WS_RATE_LIMIT_BURST",
-)
-
-LISTENING = re.compile(r"listening on http://(?P<host>[^\s:]+):(?P<port>\d+)")
 UUID4 = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
 GENERATED_PEER_ID = re.compile(r"^peer-[0-9a-f]{12}$")
 
@@ -64,145 +47,23 @@ SIGNAL_KEYS = {"type", "from", "from_virtual_ip", "from_user_id", "data"}
 
 PASSWORD = "password123"
 HTTP_TIMEOUT = 30
-START_TIMEOUT = 20
-STOP_TIMEOUT = 30
 RECV_TIMEOUT = 5.0  # a message the server owes us arrives well within this on loopback
-
-
-def server_binary() -> Path:
-    configured = os.environ.get("SIGNALING_SERVER_BINARY")
-    binary = Path(configured) if configured else DEFAULT_BINARY
-    if not binary.is_file() or not os.access(binary, os.X_OK):
-        raise RuntimeError(
-            f"signaling-server binary not found at {binary}: set SIGNALING_SERVER_BINARY or build it "
-            f"(cmake --preset release -B build/ws-e2e -DSIG_BUILD_TESTS=OFF && "
-            f"cmake --build build/ws-e2e --target signaling-server)")
-    return binary.resolve()
 
 
 # -- the server process ----------------------------------------------------------------------------
 
-class WsServer:
-    """One signaling-server process with its own working directory and SQLite database."""
+class WsServer(harness.Server):
+    """The suite's server process (harness.Server) in a temporary working directory, with the
+    helpers of the WebSocket tests."""
 
     def __init__(self, *, host: str = "127.0.0.1", port: int = 0, env: dict | None = None,
                  workdir: Path | None = None):
-        self.host = host
-        self.requested_port = port
-        self.extra_env = {k: str(v) for k, v in (env or {}).items()}
         self._tmp = None
         if workdir is None:
             self._tmp = tempfile.TemporaryDirectory(prefix="ws-e2e-")
             workdir = Path(self._tmp.name)
-        self.workdir = Path(workdir)
-        self.database = self.workdir / "t.db"
-        self.secret_key = secrets.token_hex(32)
-        self.process: subprocess.Popen | None = None
-        self.port: int | None = None
-        self._lines: list[str] = []
-        self._changed = threading.Condition()
-        self._reader: threading.Thread | None = None
-        self.exit_code: int | None = None
-
-    def environment(self) -> dict:
-        env = {k: v for k, v in os.environ.items() if k not in SERVER_VARIABLES}
-        env.update({
-            "HOST": self.host, "PORT": str(self.requested_port),
-            "DATABASE_URL": f"sqlite:///{self.database}", "SECRET_KEY": self.secret_key,
-            "PASSWORD_HASH_MEMORY_KIB": "8", "PASSWORD_HASH_ITERATIONS": "1", "LOG_LEVEL": "info",
-        })
-        env.update(self.extra_env)
-        return env
-
-    def start(self, *, bind_retry_seconds: float = 0) -> "WsServer":
-        """Starts the process and waits for its "listening on" line. With a fixed port that is
-        busy (another suite's server on 8000), retries for up to `bind_retry_seconds`."""
-        deadline = time.monotonic() + bind_retry_seconds
-        while True:
-            self._spawn()
-            match = self.wait_for_log(LISTENING, START_TIMEOUT)
-            if match is not None:
-                self.port = int(match.group("port"))
-                if self.requested_port:
-                    assert self.port == self.requested_port, self.log()
-                return self
-            try:
-                self.process.wait(timeout=5)  # its stderr ended: it is exiting
-            except subprocess.TimeoutExpired:
-                self.kill()
-                raise RuntimeError(f"signaling-server did not start; its log:\n{self.log()}") from None
-            if time.monotonic() >= deadline or "Address already in use" not in self.log():
-                raise RuntimeError(f"signaling-server exited with {self.process.returncode} at start; "
-                                   f"its log:\n{self.log()}")
-            time.sleep(0.5)  # the fixed port is taken: wait for it to be released
-
-    def _spawn(self) -> None:
-        self.workdir.mkdir(parents=True, exist_ok=True)
-        with self._changed:
-            self._lines = []
-        self.process = subprocess.Popen([str(server_binary())], cwd=self.workdir, env=self.environment(),
-                                        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                        stderr=subprocess.PIPE)
-        self._reader = threading.Thread(target=self._drain, args=(self.process,), daemon=True)
-        self._reader.start()
-
-    def _drain(self, process: subprocess.Popen) -> None:
-        for raw in iter(process.stderr.readline, b""):
-            with self._changed:
-                self._lines.append(raw.decode("utf-8", "replace").rstrip("\n"))
-                self._changed.notify_all()
-        with self._changed:
-            self._changed.notify_all()
-
-    def wait_for_log(self, pattern, timeout: float):
-        regex = re.compile(pattern) if isinstance(pattern, str) else pattern
-        deadline = time.monotonic() + timeout
-        seen = 0
-        with self._changed:
-            while True:
-                for line in self._lines[seen:]:
-                    if found := regex.search(line):
-                        return found
-                seen = len(self._lines)
-                remaining = deadline - time.monotonic()
-                if remaining <= 0 or (self._reader is not None and not self._reader.is_alive()):
-                    return None
-                self._changed.wait(min(remaining, 0.2))
-
-    def log(self) -> str:
-        with self._changed:
-            return "\n".join(self._lines[-300:])
-
-    @property
-    def running(self) -> bool:
-        return self.process is not None and self.process.poll() is None
-
-    def terminate(self) -> None:
-        self.process.send_signal(signal.SIGTERM)
-
-    def wait(self, timeout: float = STOP_TIMEOUT) -> int:
-        code = self.process.wait(timeout=timeout)
-        if self._reader is not None:
-            self._reader.join(timeout=5)
-        self.exit_code = code
-        return code
-
-    def stop(self) -> int:
-        """SIGTERM, then the exit code."""
-        if self.process is None:
-            return 0
-        if self.process.poll() is None:
-            self.terminate()
-        try:
-            return self.wait()
-        except subprocess.TimeoutExpired:
-            self.kill()
-            raise AssertionError(f"signaling-server ignored SIGTERM for {STOP_TIMEOUT}s; log:\n{self.log()}")
-
-    def kill(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.kill()
-            self.process.wait(timeout=STOP_TIMEOUT)
+        super().__init__(harness.server_binary(), workdir, host=host, port=port,
+                         env={k: str(v) for k, v in (env or {}).items()})
 
     def close(self) -> None:
         """Stops the process (asserting exit code 0) and removes the working directory."""
@@ -223,10 +84,6 @@ class WsServer:
     @property
     def connect_host(self) -> str:
         return "127.0.0.1" if self.host in ("0.0.0.0", "::") else self.host
-
-    @property
-    def url(self) -> str:
-        return f"http://{self.connect_host}:{self.port}"
 
     def ws_url(self, path: str = "/ws") -> str:
         return f"ws://{self.connect_host}:{self.port}{path}"
