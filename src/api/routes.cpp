@@ -3,6 +3,7 @@
 
 #include "api/handlers.hpp"
 
+#include <algorithm>
 #include <array>
 
 namespace sig::api {
@@ -45,6 +46,10 @@ constexpr std::array table{
     route{get, "/redoc", anyone, io_thread, &h::redoc, "ReDoc"},
     route{get, "/redoc/redoc.standalone.js", anyone, io_thread, &h::redoc_bundle, "ReDoc script"},
 };
+
+// Loading the caller is a database call: it must never run on an I/O thread.
+static_assert(std::ranges::all_of(table, [](const route& r) { return r.where != io_thread || r.who == anyone; }),
+              "a route that needs a user must run on a worker pool");
 
 }  // namespace
 
