@@ -139,9 +139,8 @@ int run_server(const server_config& config) {
   telemetry::metrics metrics = make_metrics();
   api::api_services services{*db, hasher, tokens, hub, metrics};
 
-  runtime::worker_pool database_pool("database", database_threads,
-                                     static_cast<std::size_t>(config.database_queue_limit));
-  runtime::worker_pool hashing_pool("hashing", threads_or_cores(config.hash_threads),
+  runtime::worker_pool database_pool(database_threads, static_cast<std::size_t>(config.database_queue_limit));
+  runtime::worker_pool hashing_pool(threads_or_cores(config.hash_threads),
                                     static_cast<std::size_t>(config.hash_queue_limit));
   runtime::connection_registry connections;
 

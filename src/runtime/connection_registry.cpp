@@ -33,11 +33,6 @@ std::size_t connection_registry::size() const {
   return connections_.size();
 }
 
-bool connection_registry::stopping() const {
-  std::lock_guard lock(mutex_);
-  return stopping_;
-}
-
 void connection_registry::remove(std::uint64_t key) {
   std::lock_guard lock(mutex_);
   connections_.erase(key);

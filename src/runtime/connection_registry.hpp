@@ -36,7 +36,6 @@ class connection_registry {
   entry add(shutdown_fn on_shutdown);
   void shutdown_all();
   std::size_t size() const;
-  bool stopping() const;
 
  private:
   void remove(std::uint64_t key);

@@ -3,8 +3,7 @@
 
 namespace sig::runtime {
 
-worker_pool::worker_pool(std::string name, std::size_t threads, std::size_t queue_limit)
-    : name_(std::move(name)), queue_limit_(queue_limit), pool_(threads) {}
+worker_pool::worker_pool(std::size_t threads, std::size_t queue_limit) : queue_limit_(queue_limit), pool_(threads) {}
 
 worker_pool::~worker_pool() { join(); }
 

@@ -16,7 +16,6 @@
 #include <cstddef>
 #include <exception>
 #include <optional>
-#include <string>
 #include <type_traits>
 
 namespace sig::runtime {
@@ -24,7 +23,7 @@ namespace sig::runtime {
 class worker_pool {
  public:
   /// `queue_limit`: how many tasks may be accepted (running or waiting) at once.
-  worker_pool(std::string name, std::size_t threads, std::size_t queue_limit);
+  worker_pool(std::size_t threads, std::size_t queue_limit);
   worker_pool(const worker_pool&) = delete;
   worker_pool& operator=(const worker_pool&) = delete;
   ~worker_pool();
@@ -38,11 +37,7 @@ class worker_pool {
   /// Finishes queued work and joins the threads.
   void join();
 
-  std::size_t pending() const noexcept { return pending_.load(std::memory_order_relaxed); }
-  const std::string& name() const noexcept { return name_; }
-
  private:
-  std::string name_;
   std::size_t queue_limit_;
   std::atomic<std::size_t> pending_{0};
   boost::asio::thread_pool pool_;

@@ -30,17 +30,6 @@ statement& statement::bind(int index, std::string_view text) {
   return *this;
 }
 
-statement& statement::bind_blob(int index, std::string_view bytes) {
-  if (sqlite3_bind_blob64(handle_, index, bytes.data(), bytes.size(), SQLITE_TRANSIENT) != SQLITE_OK)
-    throw_error(sqlite3_db_handle(handle_), "bind");
-  return *this;
-}
-
-statement& statement::bind_null(int index) {
-  if (sqlite3_bind_null(handle_, index) != SQLITE_OK) throw_error(sqlite3_db_handle(handle_), "bind");
-  return *this;
-}
-
 bool statement::step() {
   const int rc = sqlite3_step(handle_);
   if (rc == SQLITE_ROW) return true;

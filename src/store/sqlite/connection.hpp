@@ -23,8 +23,6 @@ class statement {
 
   statement& bind(int index, std::int64_t value);
   statement& bind(int index, std::string_view text);
-  statement& bind_blob(int index, std::string_view bytes);
-  statement& bind_null(int index);
 
   template <class... Args>
   statement& bind_all(const Args&... args) {

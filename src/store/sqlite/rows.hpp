@@ -21,13 +21,16 @@ inline const std::string organization_columns =
     "o.id, o.name, o.network, o.prefix, o.owner_id, o.join_policy, o.created_at";
 domain::organization organization_at(const statement& row);
 
-// "m" is memberships joined with users "u".
-inline const std::string membership_columns = "m.organization_id, m.user_id, u.email, m.role, m.joined_at";
+// "m" is memberships joined with users "u"; queries append their WHERE clause.
+inline const std::string membership_select =
+    "SELECT m.organization_id, m.user_id, u.email, m.role, m.joined_at"
+    " FROM memberships m JOIN users u ON u.id = m.user_id ";
 domain::membership membership_at(const statement& row);
 
-// "a" is allocations joined with users "u".
-inline const std::string allocation_columns =
-    "a.organization_id, a.user_id, u.email, a.agent_id, a.address, a.allocated_at";
+// "a" is allocations joined with users "u"; queries append their WHERE clause.
+inline const std::string allocation_select =
+    "SELECT a.organization_id, a.user_id, u.email, a.agent_id, a.address, a.allocated_at"
+    " FROM allocations a JOIN users u ON u.id = a.user_id ";
 domain::allocation allocation_at(const statement& row);
 
 /// Every row of `sql`, with `keys` bound in order, read by `read_row`.

@@ -11,16 +11,12 @@ namespace {
 using namespace rows;
 
 const std::string& allocation_by_device_sql() {
-  static const std::string sql = "SELECT " + allocation_columns +
-                                 " FROM allocations a JOIN users u ON u.id = a.user_id"
-                                 " WHERE a.organization_id = ? AND a.user_id = ? AND a.agent_id = ?";
+  static const std::string sql = allocation_select + "WHERE a.organization_id = ? AND a.user_id = ? AND a.agent_id = ?";
   return sql;
 }
 
 const std::string& allocation_by_address_sql() {
-  static const std::string sql = "SELECT " + allocation_columns +
-                                 " FROM allocations a JOIN users u ON u.id = a.user_id"
-                                 " WHERE a.organization_id = ? AND a.address = ?";
+  static const std::string sql = allocation_select + "WHERE a.organization_id = ? AND a.address = ?";
   return sql;
 }
 
@@ -90,13 +86,9 @@ result<domain::allocation> sqlite_store::allocate(const allocation_request& requ
              .bind_all(org, request.user_id)
              .step())
       return fail(errc::not_a_member);
-    {
-      auto existing = db.prepare(allocation_by_device_sql());
-      if (existing.bind_all(org, request.user_id, request.agent_id).step()) {
-        domain::allocation found = allocation_at(existing);
-        if (request.address && *request.address != found.address) return fail(errc::device_has_address);
-        return found;
-      }
+    if (auto held = first_row(db, allocation_by_device_sql(), allocation_at, org, request.user_id, request.agent_id)) {
+      if (request.address && *request.address != held->address) return fail(errc::device_has_address);
+      return std::move(*held);
     }
     const auto mark = watermark_of(db, org);
     if (!mark) return fail(errc::organization_not_found);
@@ -121,9 +113,7 @@ result<domain::allocation> sqlite_store::allocate(const allocation_request& requ
 }
 
 std::vector<domain::allocation> sqlite_store::allocations(id organization_id) {
-  static const std::string sql = "SELECT " + allocation_columns +
-                                 " FROM allocations a JOIN users u ON u.id = a.user_id"
-                                 " WHERE a.organization_id = ? ORDER BY a.address";
+  static const std::string sql = allocation_select + "WHERE a.organization_id = ? ORDER BY a.address";
   return read([&](connection& db) { return all_rows(db, sql, allocation_at, organization_id); });
 }
 
@@ -134,9 +124,7 @@ std::optional<domain::allocation> sqlite_store::find_allocation(id organization_
 }
 
 std::vector<domain::allocation> sqlite_store::allocations_of(id user_id) {
-  static const std::string sql = "SELECT " + allocation_columns +
-                                 " FROM allocations a JOIN users u ON u.id = a.user_id"
-                                 " WHERE a.user_id = ? ORDER BY a.id";
+  static const std::string sql = allocation_select + "WHERE a.user_id = ? ORDER BY a.id";
   return read([&](connection& db) { return all_rows(db, sql, allocation_at, user_id); });
 }
 
@@ -151,9 +139,7 @@ result<domain::allocation> sqlite_store::release(id organization_id, domain::ipv
 }
 
 result<std::vector<domain::allocation>> sqlite_store::remove_member(id organization_id, id user_id) {
-  static const std::string sql = "SELECT " + allocation_columns +
-                                 " FROM allocations a JOIN users u ON u.id = a.user_id"
-                                 " WHERE a.organization_id = ? AND a.user_id = ? ORDER BY a.id";
+  static const std::string sql = allocation_select + "WHERE a.organization_id = ? AND a.user_id = ? ORDER BY a.id";
   return write([&](connection& db) -> result<std::vector<domain::allocation>> {
     const auto released = all_rows(db, sql, allocation_at, organization_id, user_id);
     for (const auto& a : released) free_address(db, organization_id, a.address);

@@ -11,6 +11,12 @@ namespace sig::store::sqlite {
 
 using namespace rows;
 
+namespace {
+
+const std::string member_sql = membership_select + "WHERE m.organization_id = ? AND m.user_id = ?";
+
+}  // namespace
+
 sqlite_store::sqlite_store(const std::string& path, std::size_t readers) : writer_(path, 1), readers_(path, readers) {
   writer_.with_connection([](connection& db) { migrate(db); });
 }
@@ -117,17 +123,12 @@ void sqlite_store::create_invite(const new_invite& invite) {
 }
 
 std::vector<domain::membership> sqlite_store::members(id organization_id) {
-  static const std::string sql = "SELECT " + membership_columns +
-                                 " FROM memberships m JOIN users u ON u.id = m.user_id"
-                                 " WHERE m.organization_id = ? ORDER BY m.id";
+  static const std::string sql = membership_select + "WHERE m.organization_id = ? ORDER BY m.id";
   return read([&](connection& db) { return all_rows(db, sql, membership_at, organization_id); });
 }
 
 std::optional<domain::membership> sqlite_store::find_member(id organization_id, id user_id) {
-  static const std::string sql = "SELECT " + membership_columns +
-                                 " FROM memberships m JOIN users u ON u.id = m.user_id"
-                                 " WHERE m.organization_id = ? AND m.user_id = ?";
-  return read([&](connection& db) { return first_row(db, sql, membership_at, organization_id, user_id); });
+  return read([&](connection& db) { return first_row(db, member_sql, membership_at, organization_id, user_id); });
 }
 
 result<domain::membership> sqlite_store::set_role(id organization_id, id user_id, domain::role role) {
@@ -136,12 +137,7 @@ result<domain::membership> sqlite_store::set_role(id organization_id, id user_id
         .bind_all(domain::to_string(role), organization_id, user_id)
         .step();
     if (db.changes() == 0) return fail(errc::member_not_found);
-    static const std::string sql = "SELECT " + membership_columns +
-                                   " FROM memberships m JOIN users u ON u.id = m.user_id"
-                                   " WHERE m.organization_id = ? AND m.user_id = ?";
-    auto row = db.prepare(sql);
-    row.bind_all(organization_id, user_id).step();
-    return membership_at(row);
+    return first_row(db, member_sql, membership_at, organization_id, user_id).value();
   });
 }
 
