@@ -7,6 +7,7 @@ import http.client
 import json
 import re
 import stat
+import subprocess
 import threading
 
 import jwt
@@ -266,3 +267,22 @@ def test_sigterm_lets_an_in_flight_request_finish(start_server):
             return
         thread.join(timeout=60)
     pytest.fail("never caught a login in flight (the probe logins always got through)")
+
+
+# -- bad configuration ------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("variable, value, says", [
+    ("PORT", "70000", "--port: Value 70000 not in range 0 to 65535"),
+    ("LOG_FORMAT", "xml", "--log-format: xml not in {text,json}"),
+    ("WS_IDLE_TIMEOUT_SECONDS", "-1", "--ws-idle-timeout-seconds: Value -1 not in range"),
+    ("PASSWORD_HASH_MEMORY_KIB", "abc", "--password-hash-memory-kib: Value abc not in range"),
+    ("DATABASE_URL", "mysql://x", "cannot start: DATABASE_URL must start with sqlite:/// or postgresql://"),
+])
+def test_a_bad_setting_stops_the_start_with_a_clear_message_and_creates_nothing(binary, tmp_path, variable, value,
+                                                                                 says):
+    server = Server(binary, tmp_path, env={variable: value})
+    result = subprocess.run([str(binary)], cwd=tmp_path, env=server.environment(), capture_output=True, text=True,
+                            timeout=30)
+    assert result.returncode != 0
+    assert says in result.stderr, result.stderr
+    assert list(tmp_path.iterdir()) == []
