@@ -49,8 +49,8 @@ api_response release_ip(const api_request& request, api_services& services) {
         error{errc::validation_failed, {}, {{{"path", "virtual_ip"}, address.error().msg, address.error().type}}});
   const auto released = service::release_address(services.db, request.user(), *org_id, *address);
   if (!released) return error_response(released.error());
-  services.presence.disconnect(*org_id, std::span(&released->address, 1));
-  return json_response(allocation_view(*released));
+  services.presence.disconnect(*org_id, released->went_offline);
+  return json_response(allocation_view(released->released.front()));
 }
 
 }  // namespace sig::api::handlers

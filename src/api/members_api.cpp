@@ -24,15 +24,11 @@ api_response remove_member(const api_request& request, api_services& services) {
   if (!org_id) return error_response(org_id.error());
   const auto user_id = id_param(request, "user_id");
   if (!user_id) return error_response(user_id.error());
-  const auto released = service::remove_member(services.db, request.user(), *org_id, *user_id);
-  if (!released) return error_response(released.error());
-  std::vector<domain::ipv4> released_addresses;
+  const auto removed = service::remove_member(services.db, request.user(), *org_id, *user_id);
+  if (!removed) return error_response(removed.error());
+  services.presence.disconnect(*org_id, removed->went_offline);
   json::array addresses;
-  for (const auto& a : *released) {
-    released_addresses.push_back(a.address);
-    addresses.emplace_back(domain::format_ipv4(a.address));
-  }
-  services.presence.disconnect(*org_id, released_addresses);
+  for (const auto& a : removed->released) addresses.emplace_back(domain::format_ipv4(a.address));
   return json_response(
       json::object{{"organization_id", *org_id}, {"user_id", *user_id}, {"released_ips", std::move(addresses)}});
 }

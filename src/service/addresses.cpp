@@ -1,7 +1,6 @@
 // Virtual IP use cases; see addresses.hpp.
 #include "service/addresses.hpp"
 
-#include "domain/permissions.hpp"
 #include "domain/validation.hpp"
 #include "service/organizations.hpp"
 
@@ -27,15 +26,9 @@ result<std::vector<domain::allocation>> list_addresses(store::store& db, const d
   return db.allocations(organization_id);
 }
 
-result<domain::allocation> release_address(store::store& db, const domain::user& caller, id organization_id,
-                                           domain::ipv4 address) {
-  const auto access = organization_of_member(db, caller, organization_id);
-  if (!access) return std::unexpected(access.error());
-  const auto held = db.find_allocation(organization_id, address);
-  if (!held) return fail(errc::address_not_found);
-  if (auto allowed = domain::check_address_release(*access->caller_role, caller.user_id, held->user_id); !allowed)
-    return std::unexpected(allowed.error());
-  return db.release(organization_id, address);
+result<store::removal> release_address(store::store& db, const domain::user& caller, id organization_id,
+                                      domain::ipv4 address) {
+  return db.release({organization_id, caller.user_id, address});
 }
 
 }  // namespace sig::service

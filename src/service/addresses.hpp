@@ -27,8 +27,9 @@ result<domain::allocation> allocate_address(store::store& db, const domain::user
 result<std::vector<domain::allocation>> list_addresses(store::store& db, const domain::user& caller,
                                                        id organization_id);
 
-/// The holder, the owner or an admin. Returns the released allocation.
-result<domain::allocation> release_address(store::store& db, const domain::user& caller, id organization_id,
-                                           domain::ipv4 address);
+/// The holder, the owner or an admin. Returns the released allocation and the registration that
+/// went offline with it.
+result<store::removal> release_address(store::store& db, const domain::user& caller, id organization_id,
+                                       domain::ipv4 address);
 
 }  // namespace sig::service

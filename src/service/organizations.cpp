@@ -59,27 +59,14 @@ result<std::vector<domain::membership>> list_members(store::store& db, const dom
   return db.members(organization_id);
 }
 
-result<std::vector<domain::allocation>> remove_member(store::store& db, const domain::user& caller, id organization_id,
-                                                      id member_id) {
-  const auto access = organization_of_member(db, caller, organization_id);
-  if (!access) return std::unexpected(access.error());
-  const auto target = db.find_member(organization_id, member_id);
-  if (!target) return fail(errc::member_not_found);
-  if (auto allowed = domain::check_member_removal(*access->caller_role, caller.user_id, target->member_role, member_id);
-      !allowed)
-    return std::unexpected(allowed.error());
-  return db.remove_member(organization_id, member_id);
+result<store::removal> remove_member(store::store& db, const domain::user& caller, id organization_id,
+                                    id member_id) {
+  return db.remove_member({organization_id, caller.user_id, member_id});
 }
 
 result<domain::membership> change_role(store::store& db, const domain::user& caller, id organization_id, id member_id,
                                        domain::role new_role) {
-  const auto access = organization_of_member(db, caller, organization_id);
-  if (!access) return std::unexpected(access.error());
-  const auto target = db.find_member(organization_id, member_id);
-  if (!target) return fail(errc::member_not_found);
-  if (auto allowed = domain::check_role_change(*access->caller_role, target->member_role, new_role); !allowed)
-    return std::unexpected(allowed.error());
-  return db.set_role(organization_id, member_id, new_role);
+  return db.set_role({organization_id, caller.user_id, member_id, new_role});
 }
 
 }  // namespace sig::service

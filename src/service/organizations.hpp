@@ -41,10 +41,10 @@ result<domain::invite> create_invite(store::store& db, const domain::user& calle
 result<std::vector<domain::membership>> list_members(store::store& db, const domain::user& caller, id organization_id);
 
 /// Removal by the owner or an admin, or leaving (caller == member). Returns the released
-/// addresses, whose live connections must be closed.
-result<std::vector<domain::allocation>> remove_member(store::store& db, const domain::user& caller, id organization_id,
-                                                      id member_id);
+/// addresses and the registrations that went offline with them, whose connections must be closed.
+result<store::removal> remove_member(store::store& db, const domain::user& caller, id organization_id, id member_id);
 
+/// Owner only; the store checks the roles in the transaction that changes them.
 result<domain::membership> change_role(store::store& db, const domain::user& caller, id organization_id, id member_id,
                                        domain::role new_role);
 

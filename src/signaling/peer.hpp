@@ -1,36 +1,15 @@
-// An online peer as the signaling protocol describes it (PROTOCOL.md §5.3): who it is, where
-// its organization placed it, and the public and relay endpoints it reported.
+// An online peer as the signaling protocol describes it (PROTOCOL.md §5.3): the record lives in
+// domain/presence.hpp; this file adds its JSON form and the generated peer ids.
 #pragma once
 
-#include "domain/ipv4.hpp"
-#include "domain/model.hpp"
+#include "domain/presence.hpp"
 
-#include <cstdint>
-#include <optional>
 #include <string>
 
 namespace sig::signaling {
 
-/// The endpoints an agent learned from STUN (public) and TURN (relay).
-struct endpoints {
-  std::string public_ip;
-  std::uint16_t public_port = 0;
-  std::optional<std::string> relay_ip;
-  std::optional<std::uint16_t> relay_port;
-
-  friend bool operator==(const endpoints&, const endpoints&) = default;
-};
-
-struct peer_info {
-  std::string peer_id;  // agent_id when given, else "peer-" + 12 hex
-  domain::id user_id = 0;
-  std::string email;
-  std::optional<std::string> agent_id;
-  endpoints reachable;
-  domain::id organization_id = 0;
-  domain::ipv4 virtual_ip = 0;
-  std::string connection_id;  // UUIDv4 of the registration
-};
+using domain::endpoints;
+using domain::peer_info;
 
 /// The peer object of the protocol: {"peer_id", "user_id", "email", "agent_id", "public_ip",
 /// "public_port", "relay_ip", "relay_port", "virtual_ip"}, absent values as null.

@@ -16,6 +16,8 @@ enum class close_reason : std::uint8_t {
   removed,        // 4001: its membership or its address was removed through the REST API
   slow_consumer,  // 1013: its outbound queue overflowed
   shutting_down,  // 1001: the server is stopping
+  presence_lost,  // 1012: the cluster lost this registration (its process was declared dead, or
+                  // its row vanished while this process could not listen): reconnect
 };
 
 class peer_connection {

@@ -2,12 +2,17 @@
 // are interchangeable. Every call is one transaction and blocks: call it from the database worker
 // pool, never from an I/O thread. Implementations are thread-safe.
 //
+// Every rule that guards a change (membership, roles, who may release what) is checked inside the
+// transaction that makes the change, so that no concurrent request, in this process or another,
+// can slip between the check and the write.
+//
 // Expected failures come back as result<> values with the errc the contract names; a broken
 // database throws store_unavailable.
 #pragma once
 
 #include "core/error.hpp"
 #include "domain/model.hpp"
+#include "domain/presence.hpp"
 
 #include <optional>
 #include <stdexcept>
@@ -69,6 +74,41 @@ struct allocation_request {
   unix_micros now = 0;
 };
 
+/// A removal or role change asked for by `caller_id`, about `member_id`.
+struct member_change {
+  id organization_id = 0;
+  id caller_id = 0;
+  id member_id = 0;
+};
+
+struct role_change {
+  id organization_id = 0;
+  id caller_id = 0;
+  id member_id = 0;
+  domain::role new_role = domain::role::member;
+};
+
+struct release_request {
+  id organization_id = 0;
+  id caller_id = 0;
+  domain::ipv4 address = 0;
+};
+
+/// What a removal or release ended: the addresses it freed, and the registrations that were
+/// online on them and must now be closed and announced offline.
+struct removal {
+  std::vector<domain::allocation> released;
+  std::vector<domain::ended_presence> went_offline;
+};
+
+/// Where an agent's WebSocket registration lands (PROTOCOL.md §5.2).
+struct registration_target {
+  domain::organization organization;
+  domain::allocation allocation;
+};
+
+class cluster_store;
+
 class store {
  public:
   virtual ~store() = default;
@@ -92,10 +132,13 @@ class store {
   /// Members in join order.
   virtual std::vector<domain::membership> members(id organization_id) = 0;
   virtual std::optional<domain::membership> find_member(id organization_id, id user_id) = 0;
-  /// Removes the membership and releases its addresses (returned). errc::member_not_found.
-  virtual result<std::vector<domain::allocation>> remove_member(id organization_id, id user_id) = 0;
-  /// errc::member_not_found.
-  virtual result<domain::membership> set_role(id organization_id, id user_id, domain::role role) = 0;
+  /// Removal by the owner or an admin, or leaving (caller == member), under domain::
+  /// check_member_removal; releases the member's addresses. errc::organization_not_found,
+  /// not_a_member (the caller), member_not_found, forbidden, owner_cannot_leave.
+  virtual result<removal> remove_member(const member_change& change) = 0;
+  /// Under domain::check_role_change. errc::organization_not_found, not_a_member,
+  /// member_not_found, forbidden, owner_role_fixed.
+  virtual result<domain::membership> set_role(const role_change& change) = 0;
 
   /// The caller's address for (organization, agent_id): the existing one, else the requested or
   /// lowest free host address. errc::subnet_full, address_taken, device_has_address,
@@ -106,11 +149,24 @@ class store {
   virtual std::optional<domain::allocation> find_allocation(id organization_id, domain::ipv4 address) = 0;
   /// Addresses of a user across organizations, oldest allocation first.
   virtual std::vector<domain::allocation> allocations_of(id user_id) = 0;
-  /// errc::address_not_found.
-  virtual result<domain::allocation> release(id organization_id, domain::ipv4 address) = 0;
+  /// By the holder, the owner or an admin (domain::check_address_release). Returns the released
+  /// allocation in `released`. errc::organization_not_found, not_a_member, address_not_found,
+  /// forbidden.
+  virtual result<removal> release(const release_request& request) = 0;
+
+  /// The caller's address for an agent: with `organization_id`, its allocation there for
+  /// `agent_id` if one exists, else its own; without, the same rule over all its organizations,
+  /// earliest allocation first. errc::not_a_member when the caller belongs to no organization
+  /// (or not to the one named), errc::address_not_found when no allocation fits.
+  virtual result<registration_target> find_registration_target(id user_id, std::optional<id> organization_id,
+                                                               const std::optional<std::string>& agent_id) = 0;
 
   /// Readiness: the database answers a trivial query.
   virtual bool is_reachable() = 0;
+
+  /// What several server processes share through this database (PostgreSQL); nullptr when the
+  /// store can serve a single process only (SQLite).
+  virtual cluster_store* cluster() noexcept { return nullptr; }
 };
 
 }  // namespace sig::store

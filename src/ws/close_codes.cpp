@@ -13,6 +13,7 @@ close_cause close_cause_of(signaling::close_reason reason) noexcept {
     case signaling::close_reason::removed: return {static_cast<websocket::close_code>(close_removed), "removed"};
     case signaling::close_reason::slow_consumer: return {websocket::close_code::try_again_later, "slow consumer"};
     case signaling::close_reason::shutting_down: return {websocket::close_code::going_away, "server shutting down"};
+    case signaling::close_reason::presence_lost: return {websocket::close_code::service_restart, "presence lost"};
   }
   return {websocket::close_code::internal_error, "internal error"};
 }

@@ -5,7 +5,6 @@
 #include "core/clock.hpp"
 #include "core/random.hpp"
 #include "service/accounts.hpp"
-#include "service/registration.hpp"
 #include "ws/close_codes.hpp"
 
 #include <spdlog/spdlog.h>
@@ -145,11 +144,13 @@ asio::awaitable<void> ws_session<Stream>::on_register(const boost::json::object&
   const auto request = signaling::read_register(body);
   if (!request) co_return refuse(request.error());
 
-  std::optional<result<service::registration_target>> target;
+  // Taken before the lookup, so that a removal committing after it ends this registration too.
+  const domain::epoch ticket = context_.hub.next_epoch();
+  std::optional<result<store::registration_target>> target;
   try {
     auto& db = context_.services.db;
     target = co_await context_.database_pool.run([&db, user = user_id_, &request] {
-      return service::find_registration_target(db, user, request->organization_id, request->agent_id);
+      return db.find_registration_target(user, request->organization_id, request->agent_id);
     });
   } catch (const std::exception& e) {
     spdlog::error("websocket registration failed: {}", e.what());
@@ -169,8 +170,10 @@ asio::awaitable<void> ws_session<Stream>::on_register(const boost::json::object&
   peer.organization_id = organization.organization_id;
   peer.virtual_ip = allocation.address;
   peer.connection_id = random_uuid4();
+  const auto epoch = context_.hub.join(this->shared_from_this(), peer, organization.subnet, ticket);
+  if (!epoch) co_return;  // ended before it began: the hub is closing this connection
+  peer.registration = *epoch;
   registered_ = peer;
-  context_.hub.join(this->shared_from_this(), peer, organization.subnet);
   watch_liveness();  // from now on: the idle timeout
   spdlog::debug("peer {} registered at {} in organization {}", peer.peer_id, domain::format_ipv4(peer.virtual_ip),
                 peer.organization_id);

@@ -1,12 +1,10 @@
-// The service layer (sig_service) on a real store: membership and role checks in front of the
-// store for removal, role change, address release, allocation and invites; accounts; and the
-// registration target of a WebSocket agent. Run for every store factory.
+// The service layer (sig_service) on a real store: membership and role checks for removal, role
+// change, address release, allocation and invites, and accounts. Run for every store factory.
 #include "auth/jwt.hpp"
 #include "auth/password_hasher.hpp"
 #include "service/accounts.hpp"
 #include "service/addresses.hpp"
 #include "service/organizations.hpp"
-#include "service/registration.hpp"
 #include "store_fixture.hpp"
 
 #include <gtest/gtest.h>
@@ -35,7 +33,7 @@ class Service : public StoreTest {
     join(org, admin);
     join(org, alice);
     join(org, bob);
-    ASSERT_TRUE(db().set_role(org.organization_id, admin.user_id, role::admin).has_value());
+    ASSERT_TRUE(promote(org, admin, role::admin).has_value());
   }
 
   std::optional<role> role_of(const domain::user& u) {
@@ -61,8 +59,8 @@ TEST_P(Service, OwnerRemovesAnyoneElse) {
   EXPECT_EQ(allocate_via_service(admin), "10.0.0.1");
   const auto removed = service::remove_member(db(), owner, org.organization_id, admin.user_id);
   ASSERT_TRUE(removed.has_value());
-  ASSERT_EQ(removed->size(), 1u);
-  EXPECT_EQ((*removed)[0].address, ip("10.0.0.1"));
+  ASSERT_EQ(removed->released.size(), 1u);
+  EXPECT_EQ(removed->released[0].address, ip("10.0.0.1"));
   EXPECT_EQ(role_of(admin), std::nullopt);
   EXPECT_TRUE(service::remove_member(db(), owner, org.organization_id, alice.user_id).has_value());
 }
@@ -72,7 +70,7 @@ TEST_P(Service, AdminRemovesPlainMembersOnly) {
   EXPECT_EQ(role_of(alice), std::nullopt);
   const auto second_admin = user("admin2");
   join(org, second_admin);
-  ASSERT_TRUE(db().set_role(org.organization_id, second_admin.user_id, role::admin).has_value());
+  ASSERT_TRUE(promote(org, second_admin, role::admin).has_value());
   EXPECT_EQ(error_of(service::remove_member(db(), admin, org.organization_id, second_admin.user_id)), errc::forbidden);
   EXPECT_EQ(error_of(service::remove_member(db(), admin, org.organization_id, owner.user_id)), errc::forbidden);
   EXPECT_EQ(role_of(second_admin), role::admin);
@@ -89,7 +87,7 @@ TEST_P(Service, MembersRemoveOnlyThemselves) {
 
   const auto left = service::remove_member(db(), bob, org.organization_id, bob.user_id);
   ASSERT_TRUE(left.has_value());
-  ASSERT_EQ(left->size(), 1u);
+  ASSERT_EQ(left->released.size(), 1u);
   EXPECT_EQ(role_of(bob), std::nullopt);
   EXPECT_FALSE(db().find_allocation(org.organization_id, ip("10.0.0.1")).has_value());
   EXPECT_TRUE(service::remove_member(db(), admin, org.organization_id, admin.user_id).has_value());  // admins leave
@@ -161,7 +159,7 @@ TEST_P(Service, HolderOwnerAndAdminsReleaseAddresses) {
 
   const auto own = service::release_address(db(), alice, org.organization_id, ip("10.0.0.1"));
   ASSERT_TRUE(own.has_value());
-  EXPECT_EQ(own->user_id, alice.user_id);
+  EXPECT_EQ(own->released.front().user_id, alice.user_id);
   EXPECT_TRUE(service::release_address(db(), admin, org.organization_id, ip("10.0.0.2")).has_value());
   EXPECT_TRUE(service::release_address(db(), owner, org.organization_id, ip("10.0.0.3")).has_value());
   EXPECT_TRUE(service::release_address(db(), admin, org.organization_id, ip("10.0.0.4")).has_value());
@@ -293,50 +291,6 @@ TEST_P(Service, LoginRehashesWhenTheCostChanged) {
 TEST_P(Service, TokensOfVanishedUsersAreInvalid) {
   EXPECT_EQ(must(service::caller_from_token(db(), alice.user_id), "caller").email, "alice@example.com");
   EXPECT_EQ(error_of(service::caller_from_token(db(), alice.user_id + 100'000)), errc::invalid_token);
-}
-
-// ---------------------------------------------------------------------------------------------
-// Registration target (PROTOCOL.md §5.2)
-
-TEST_P(Service, RegistrationResolvesToTheCallersAllocation) {
-  const auto second = organization(owner, "10.1.0.0/24", domain::join_policy::open, "Second");
-  join(second, alice);
-  EXPECT_EQ(allocate(second, alice), "10.1.0.1");  // earliest allocation
-  EXPECT_EQ(allocate(org, alice), "10.0.0.1");
-  EXPECT_EQ(allocate(org, alice, "laptop"), "10.0.0.2");
-
-  const auto any = service::find_registration_target(db(), alice.user_id, std::nullopt, std::nullopt);
-  ASSERT_TRUE(any.has_value());
-  EXPECT_EQ(any->organization.organization_id, second.organization_id);
-  EXPECT_EQ(any->allocation.address, ip("10.1.0.1"));
-
-  const auto in_org = service::find_registration_target(db(), alice.user_id, org.organization_id, std::nullopt);
-  ASSERT_TRUE(in_org.has_value());
-  EXPECT_EQ(in_org->allocation.address, ip("10.0.0.1"));
-
-  const auto device = service::find_registration_target(db(), alice.user_id, org.organization_id, "laptop");
-  ASSERT_TRUE(device.has_value());
-  EXPECT_EQ(device->allocation.address, ip("10.0.0.2"));
-  EXPECT_EQ(device->allocation.agent_id, "laptop");
-
-  // An agent_id without its own address falls back to the caller's own.
-  const auto unknown_device = service::find_registration_target(db(), alice.user_id, org.organization_id, "phone");
-  ASSERT_TRUE(unknown_device.has_value());
-  EXPECT_EQ(unknown_device->allocation.address, ip("10.0.0.1"));
-}
-
-TEST_P(Service, RegistrationErrors) {
-  EXPECT_EQ(error_of(service::find_registration_target(db(), stranger.user_id, std::nullopt, std::nullopt)),
-            errc::not_a_member);
-  EXPECT_EQ(error_of(service::find_registration_target(db(), bob.user_id, std::nullopt, std::nullopt)),
-            errc::address_not_found);
-  const auto other = organization(owner, "10.2.0.0/24");
-  EXPECT_EQ(error_of(service::find_registration_target(db(), bob.user_id, other.organization_id, std::nullopt)),
-            errc::not_a_member);
-  // An address in another organization is not used when one is named.
-  EXPECT_EQ(allocate(other, owner), "10.2.0.1");
-  EXPECT_EQ(error_of(service::find_registration_target(db(), owner.user_id, org.organization_id, std::nullopt)),
-            errc::address_not_found);
 }
 
 }  // namespace

@@ -236,10 +236,12 @@ TEST_P(StoreAllocation, ReleaseReturnsTheAllocationOnce) {
   EXPECT_EQ(allocate(o, owner, "laptop"), "10.0.0.1");
   const auto released = release(o, "10.0.0.1");
   ASSERT_TRUE(released.has_value());
-  EXPECT_EQ(released->address, ip("10.0.0.1"));
-  EXPECT_EQ(released->user_id, owner.user_id);
-  EXPECT_EQ(released->agent_id, "laptop");
-  EXPECT_EQ(released->email, "owner@example.com");
+  ASSERT_EQ(released->released.size(), 1u);
+  const auto& freed = released->released.front();
+  EXPECT_EQ(freed.address, ip("10.0.0.1"));
+  EXPECT_EQ(freed.user_id, owner.user_id);
+  EXPECT_EQ(freed.agent_id, "laptop");
+  EXPECT_EQ(freed.email, "owner@example.com");
   EXPECT_FALSE(db().find_allocation(o.organization_id, ip("10.0.0.1")).has_value());
   EXPECT_EQ(error_of(release(o, "10.0.0.1")), errc::address_not_found);
   EXPECT_EQ(error_of(release(o, "10.0.0.77")), errc::address_not_found);
@@ -257,8 +259,8 @@ TEST_P(StoreAllocation, ReleaseOnlyTouchesItsOwnOrganization) {
   ASSERT_TRUE(release(first, "10.0.0.1").has_value());
   EXPECT_EQ(addresses_of(second), (texts{"10.0.0.1"}));
   EXPECT_EQ(db().find_allocation(second.organization_id, ip("10.0.0.1"))->user_id, b.user_id);
-  EXPECT_EQ(error_of(db().release(first.organization_id + second.organization_id + 1000, ip("10.0.0.1"))),
-            errc::address_not_found);
+  EXPECT_EQ(error_of(db().release({first.organization_id + second.organization_id + 1000, a.user_id, ip("10.0.0.1")})),
+            errc::organization_not_found);
   // The second organization's watermark is its own.
   EXPECT_EQ(allocate(second, b, "x"), "10.0.0.2");
   EXPECT_EQ(allocate(first, a, "x"), "10.0.0.1");
@@ -393,7 +395,7 @@ TEST_P(StoreAllocation, ConcurrentAllocateAndReleaseNeverShareAnAddress) {
         seed = seed * 1664525u + 1013904223u;
         if (!held.empty() && seed % 3 == 0) {
           const domain::ipv4 victim = held[seed % held.size()];
-          if (!db().release(o.organization_id, victim)) ++unexpected;
+          if (!db().release({o.organization_id, owner.user_id, victim})) ++unexpected;
           std::erase(held, victim);
         } else {
           const auto a = db().allocate({o.organization_id, users[t].user_id, numbered("d", i), std::nullopt, 1});
@@ -463,7 +465,7 @@ TEST_P(StoreAllocation, EverythingSurvivesReopening) {
   const sig::unix_micros now = tick();
   db().create_invite({o.organization_id, owner.user_id, "hash-durable", 1, now + 3'600'000'000, now});
   join(o, alice, "hash-durable");
-  ASSERT_TRUE(db().set_role(o.organization_id, alice.user_id, domain::role::admin).has_value());
+  ASSERT_TRUE(promote(o, alice, domain::role::admin).has_value());
   for (int i = 1; i <= 5; ++i) EXPECT_EQ(allocate(o, owner, numbered("d", i)), numbered("10.0.0.", i));
   EXPECT_EQ(allocate(o, alice, "pinned", "10.0.0.20"), "10.0.0.20");
   ASSERT_TRUE(release(o, "10.0.0.3").has_value());

@@ -179,7 +179,7 @@ TEST_P(StoreContract, OrganizationsOfListsOldestOrganizationFirst) {
   EXPECT_EQ(listed[1].subnet, subnet("10.2.0.0/24"));
   EXPECT_EQ(listed[1].owner_id, me.user_id);
 
-  ASSERT_TRUE(db().remove_member(newest.organization_id, me.user_id).has_value());
+  ASSERT_TRUE(remove(newest, me).has_value());
   EXPECT_EQ(ids_of(db().organizations_of(me.user_id)), (ids{older.organization_id, mine.organization_id}));
 }
 
@@ -330,7 +330,7 @@ TEST_P(StoreContract, SetRoleChangesOneMembership) {
   const auto o = organization(owner);
   join(o, alice);
   join(o, bob);
-  const auto changed = db().set_role(o.organization_id, alice.user_id, role::admin);
+  const auto changed = promote(o, alice, role::admin);
   ASSERT_TRUE(changed.has_value());
   EXPECT_EQ(changed->member_role, role::admin);
   EXPECT_EQ(changed->user_id, alice.user_id);
@@ -339,7 +339,7 @@ TEST_P(StoreContract, SetRoleChangesOneMembership) {
   EXPECT_EQ(db().find_member(o.organization_id, bob.user_id)->member_role, role::member);
   EXPECT_EQ(db().find_organization(o.organization_id, alice.user_id)->caller_role, role::admin);
 
-  EXPECT_EQ(db().set_role(o.organization_id, alice.user_id, role::member)->member_role, role::member);
+  EXPECT_EQ(promote(o, alice, role::member)->member_role, role::member);
   EXPECT_EQ(db().find_member(o.organization_id, alice.user_id)->member_role, role::member);
 }
 
@@ -347,8 +347,9 @@ TEST_P(StoreContract, SetRoleOfANonMemberIsMemberNotFound) {
   const auto owner = user("owner");
   const auto stranger = user("stranger");
   const auto o = organization(owner);
-  EXPECT_EQ(error_of(db().set_role(o.organization_id, stranger.user_id, role::admin)), errc::member_not_found);
-  EXPECT_EQ(error_of(db().set_role(o.organization_id + 1000, owner.user_id, role::admin)), errc::member_not_found);
+  EXPECT_EQ(error_of(promote(o, stranger, role::admin)), errc::member_not_found);
+  EXPECT_EQ(error_of(db().set_role({o.organization_id + 1000, owner.user_id, owner.user_id, role::admin})),
+            errc::organization_not_found);
   EXPECT_FALSE(db().find_member(o.organization_id, stranger.user_id).has_value());
 }
 
@@ -362,11 +363,11 @@ TEST_P(StoreContract, RemoveMemberReleasesItsAddresses) {
   EXPECT_EQ(allocate(o, alice, "laptop"), "10.0.0.3");
   EXPECT_EQ(allocate(o, owner, "phone"), "10.0.0.4");
 
-  const auto released = db().remove_member(o.organization_id, alice.user_id);
+  const auto released = remove(o, alice);
   ASSERT_TRUE(released.has_value());
-  ASSERT_EQ(released->size(), 2u);
+  ASSERT_EQ(released->released.size(), 2u);
   std::vector<std::string> addresses;
-  for (const auto& a : *released) {
+  for (const auto& a : released->released) {
     EXPECT_EQ(a.user_id, alice.user_id);
     EXPECT_EQ(a.organization_id, o.organization_id);
     addresses.push_back(sig::domain::format_ipv4(a.address));
@@ -394,9 +395,10 @@ TEST_P(StoreContract, RemoveMemberWithoutAddresses) {
   const auto alice = user("alice");
   const auto o = organization(owner);
   join(o, alice);
-  const auto released = db().remove_member(o.organization_id, alice.user_id);
+  const auto released = remove(o, alice);
   ASSERT_TRUE(released.has_value());
-  EXPECT_TRUE(released->empty());
+  EXPECT_TRUE(released->released.empty());
+  EXPECT_TRUE(released->went_offline.empty());
   EXPECT_EQ(db().members(o.organization_id).size(), 1u);
 }
 
@@ -407,10 +409,11 @@ TEST_P(StoreContract, RemovingANonMemberIsMemberNotFound) {
   const auto o = organization(owner);
   join(o, alice);
   EXPECT_EQ(allocate(o, alice), "10.0.0.1");
-  EXPECT_EQ(error_of(db().remove_member(o.organization_id, stranger.user_id)), errc::member_not_found);
-  EXPECT_EQ(error_of(db().remove_member(o.organization_id + 1000, alice.user_id)), errc::member_not_found);
-  ASSERT_TRUE(db().remove_member(o.organization_id, alice.user_id).has_value());
-  EXPECT_EQ(error_of(db().remove_member(o.organization_id, alice.user_id)), errc::member_not_found);
+  EXPECT_EQ(error_of(remove(o, stranger)), errc::member_not_found);
+  EXPECT_EQ(error_of(db().remove_member({o.organization_id + 1000, owner.user_id, alice.user_id})),
+            errc::organization_not_found);
+  ASSERT_TRUE(remove(o, alice).has_value());
+  EXPECT_EQ(error_of(remove(o, alice)), errc::member_not_found);
 }
 
 TEST_P(StoreContract, AFormerMemberCanJoinAgain) {
@@ -418,7 +421,7 @@ TEST_P(StoreContract, AFormerMemberCanJoinAgain) {
   const auto alice = user("alice");
   const auto o = organization(owner);
   join(o, alice);
-  ASSERT_TRUE(db().remove_member(o.organization_id, alice.user_id).has_value());
+  ASSERT_TRUE(remove(o, alice).has_value());
   const auto again = db().join({o.organization_id, alice.user_id, std::nullopt, tick()});
   ASSERT_TRUE(again.has_value());
   EXPECT_EQ(again->member_role, role::member);

@@ -96,8 +96,20 @@ class StoreTest : public testing::TestWithParam<store_factory> {
         must(try_allocate(o, u, std::move(agent_id), address), "allocate for " + u.email).address);
   }
 
-  sig::result<domain::allocation> release(const domain::organization& o, std::string_view address) {
-    return db().release(o.organization_id, ip(address));
+  /// Released by the organization's owner.
+  sig::result<st::removal> release(const domain::organization& o, std::string_view address) {
+    return db().release({o.organization_id, o.owner_id, ip(address)});
+  }
+
+  /// Removed by the organization's owner.
+  sig::result<st::removal> remove(const domain::organization& o, const domain::user& member) {
+    return db().remove_member({o.organization_id, o.owner_id, member.user_id});
+  }
+
+  /// Role given by the organization's owner.
+  sig::result<domain::membership> promote(const domain::organization& o, const domain::user& member,
+                                          domain::role role) {
+    return db().set_role({o.organization_id, o.owner_id, member.user_id, role});
   }
 
   std::vector<std::string> addresses_of(const domain::organization& o) {

@@ -124,13 +124,17 @@ class fake_store final : public st::store {
   void create_invite(const st::new_invite&) override { unexpected_call(); }
   std::vector<domain::membership> members(st::id) override { unexpected_call(); }
   std::optional<domain::membership> find_member(st::id, st::id) override { unexpected_call(); }
-  sig::result<std::vector<domain::allocation>> remove_member(st::id, st::id) override { unexpected_call(); }
-  sig::result<domain::membership> set_role(st::id, st::id, domain::role) override { unexpected_call(); }
+  sig::result<st::removal> remove_member(const st::member_change&) override { unexpected_call(); }
+  sig::result<domain::membership> set_role(const st::role_change&) override { unexpected_call(); }
   sig::result<domain::allocation> allocate(const st::allocation_request&) override { unexpected_call(); }
   std::vector<domain::allocation> allocations(st::id) override { unexpected_call(); }
   std::optional<domain::allocation> find_allocation(st::id, domain::ipv4) override { unexpected_call(); }
   std::vector<domain::allocation> allocations_of(st::id) override { unexpected_call(); }
-  sig::result<domain::allocation> release(st::id, domain::ipv4) override { unexpected_call(); }
+  sig::result<st::removal> release(const st::release_request&) override { unexpected_call(); }
+  sig::result<st::registration_target> find_registration_target(st::id, std::optional<st::id>,
+                                                                const std::optional<std::string>&) override {
+    unexpected_call();
+  }
   bool is_reachable() override { return true; }
 
  private:
@@ -143,7 +147,7 @@ class fake_store final : public st::store {
 class no_presence final : public sig::signaling::presence_directory {
  public:
   std::vector<sig::signaling::peer_info> online_peers(sig::domain::id) const override { return {}; }
-  void disconnect(sig::domain::id, std::span<const sig::domain::ipv4>) override {}
+  void disconnect(sig::domain::id, std::span<const sig::domain::ended_presence>) override {}
   std::size_t online_count() const override { return 0; }
 };
 

@@ -1,82 +1,13 @@
 // The signaling hub without sockets: fake connections record what they are sent, so every rule of
-// PROTOCOL.md §5 about who hears what, and when, is checked directly. Two hubs joined by an
-// in-memory bus stand in for two server processes.
-#include "signaling/hub.hpp"
+// PROTOCOL.md §5 about who hears what, and when, is checked directly. Several processes: hub_cluster_test.cpp.
+#include "hub_test_support.hpp"
 
-#include "domain/ipv4.hpp"
-
-#include <gtest/gtest.h>
-#include <boost/json/parse.hpp>
-
-#include <map>
-#include <mutex>
 #include <set>
 #include <thread>
 
 namespace {
 
-using namespace sig;
-using namespace sig::signaling;
-namespace json = boost::json;
-
-// Records deliveries and disconnects; thread-safe like the real session.
-class fake_connection final : public peer_connection {
- public:
-  void deliver(shared_message message) override {
-    std::lock_guard lock(mutex_);
-    messages_.push_back(json::parse(message->text).as_object());
-  }
-  void disconnect(close_reason reason) override {
-    std::lock_guard lock(mutex_);
-    closes_.push_back(reason);
-  }
-  std::vector<json::object> messages() const {
-    std::lock_guard lock(mutex_);
-    return messages_;
-  }
-  std::vector<close_reason> closes() const {
-    std::lock_guard lock(mutex_);
-    return closes_;
-  }
-  std::vector<std::string> types() const {
-    std::vector<std::string> names;
-    for (const auto& m : messages()) names.emplace_back(m.at("type").as_string());
-    return names;
-  }
-  json::object last() const { return messages().back(); }
-
- private:
-  mutable std::mutex mutex_;
-  std::vector<json::object> messages_;
-  std::vector<close_reason> closes_;
-};
-
-const domain::cidr subnet = *domain::parse_cidr("10.0.0.0/24");
-
-peer_info make_peer(domain::id organization, const std::string& address, const std::string& peer_id,
-                    domain::id user = 1, const std::string& connection = "") {
-  peer_info peer;
-  peer.peer_id = peer_id;
-  peer.user_id = user;
-  peer.email = "user" + std::to_string(user) + "@example.com";
-  peer.agent_id = peer_id;
-  peer.reachable = {"203.0.113.1", 50000, std::nullopt, std::nullopt};
-  peer.organization_id = organization;
-  peer.virtual_ip = *domain::parse_ipv4(address);
-  peer.connection_id = connection.empty() ? peer_id + "-" + address : connection;
-  return peer;
-}
-
-struct online {
-  std::shared_ptr<fake_connection> connection = std::make_shared<fake_connection>();
-  peer_info peer;
-};
-
-online join(hub& h, const peer_info& peer) {
-  online o{std::make_shared<fake_connection>(), peer};
-  h.join(o.connection, peer, subnet);
-  return o;
-}
+using namespace hub_testing;
 
 class hub_test : public testing::Test {
  protected:
@@ -218,7 +149,7 @@ TEST_F(hub_test, organizations_with_the_same_subnet_never_see_each_other) {
 TEST_F(hub_test, removal_through_rest_closes_the_connection_and_announces_it_once) {
   const online a = join(h, make_peer(1, "10.0.0.1", "a", 1));
   const online b = join(h, make_peer(1, "10.0.0.2", "b", 2));
-  const std::vector<domain::ipv4> removed{b.peer.virtual_ip, *domain::parse_ipv4("10.0.0.77")};
+  const std::vector<domain::ended_presence> removed{{b.peer.virtual_ip, 0}, {*domain::parse_ipv4("10.0.0.77"), 0}};
   h.disconnect(1, removed);
   EXPECT_EQ(b.connection->closes(), std::vector<close_reason>{close_reason::removed});
   EXPECT_EQ(a.connection->last().at("type"), "peer_offline");
@@ -255,58 +186,6 @@ TEST_F(hub_test, concurrent_joins_and_leaves_leave_every_receiver_with_the_true_
     if (p.peer_id != "observer") actual.insert(domain::format_ipv4(p.virtual_ip));
   EXPECT_EQ(seen, actual);
   EXPECT_EQ(actual.size(), static_cast<std::size_t>(threads * per_thread / 2));
-}
-
-// Two hubs, each believing the other is a remote server process.
-class linked_bus final : public presence_bus {
- public:
-  linked_bus* peer = nullptr;
-  listener on_remote;
-  void publish(const presence_event& event) override { peer->on_remote(event); }
-  void listen(listener l) override { on_remote = std::move(l); }
-};
-
-class cluster_test : public testing::Test {
- protected:
-  cluster_test() {
-    bus_a.peer = &bus_b;
-    bus_b.peer = &bus_a;
-  }
-  linked_bus bus_a, bus_b;
-  hub a{bus_a};
-  hub b{bus_b};
-};
-
-TEST_F(cluster_test, peers_on_another_process_are_seen_announced_and_reachable) {
-  const online on_a = join(a, make_peer(1, "10.0.0.1", "x", 1));
-  const online on_b = join(b, make_peer(1, "10.0.0.2", "y", 2));
-  EXPECT_EQ(on_b.connection->last().at("existing_peers").as_array().size(), 1u);
-  EXPECT_EQ(on_a.connection->last().at("type"), "peer_online");
-
-  EXPECT_TRUE(b.relay(on_b.peer, "10.0.0.1", R"("hello")"));
-  EXPECT_EQ(on_a.connection->last().at("type"), "signal");
-  EXPECT_EQ(on_a.connection->last().at("data"), "hello");
-
-  update_request change;
-  change.public_port = 4242;
-  b.update(on_b.peer, change);
-  EXPECT_EQ(on_a.connection->last().at("peer").at("public_port"), 4242);
-
-  b.leave(on_b.peer);
-  EXPECT_EQ(on_a.connection->last().at("type"), "peer_offline");
-  EXPECT_EQ(a.online_count(), 1u);
-}
-
-TEST_F(cluster_test, a_take_over_on_another_process_closes_the_local_connection) {
-  const online watcher = join(a, make_peer(1, "10.0.0.9", "w", 9));
-  const online old = join(a, make_peer(1, "10.0.0.1", "x", 1, "old"));
-  const online fresh = join(b, make_peer(1, "10.0.0.1", "x", 1, "new"));
-  EXPECT_EQ(old.connection->closes(), std::vector<close_reason>{close_reason::replaced});
-  EXPECT_EQ(watcher.connection->types(),
-            (std::vector<std::string>{"register_agent_response", "peer_online", "peer_offline", "peer_online"}));
-  a.leave(old.peer);  // late close on the first process
-  ASSERT_EQ(a.online_peers(1).size(), 2u);
-  EXPECT_EQ(b.online_peers(1).size(), 2u);
 }
 
 }  // namespace

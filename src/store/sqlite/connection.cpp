@@ -30,6 +30,12 @@ statement& statement::bind(int index, std::string_view text) {
   return *this;
 }
 
+statement& statement::bind(int index, const std::optional<std::int64_t>& value) {
+  if (value) return bind(index, *value);
+  if (sqlite3_bind_null(handle_, index) != SQLITE_OK) throw_error(sqlite3_db_handle(handle_), "bind");
+  return *this;
+}
+
 bool statement::step() {
   const int rc = sqlite3_step(handle_);
   if (rc == SQLITE_ROW) return true;

@@ -23,6 +23,8 @@ class statement {
 
   statement& bind(int index, std::int64_t value);
   statement& bind(int index, std::string_view text);
+  /// NULL when empty.
+  statement& bind(int index, const std::optional<std::int64_t>& value);
 
   template <class... Args>
   statement& bind_all(const Args&... args) {

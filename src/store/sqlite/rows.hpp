@@ -2,8 +2,10 @@
 // a record the same way.
 #pragma once
 
+#include "core/error.hpp"
 #include "domain/model.hpp"
 #include "store/sqlite/connection.hpp"
+#include "store/store.hpp"
 
 #include <optional>
 #include <string>
@@ -32,6 +34,15 @@ inline const std::string allocation_select =
     "SELECT a.organization_id, a.user_id, u.email, a.agent_id, a.address, a.allocated_at"
     " FROM allocations a JOIN users u ON u.id = a.user_id ";
 domain::allocation allocation_at(const statement& row);
+
+// An allocation "a" (with its user "u") and its organization "o": where a registration lands.
+inline const std::string registration_columns =
+    "a.organization_id, a.user_id, u.email, a.agent_id, a.address, a.allocated_at, " + organization_columns;
+registration_target registration_at(const statement& row);
+
+/// The role of `user_id` in the organization, read inside the caller's transaction: the check
+/// that guards a change. errc::organization_not_found, not_a_member.
+result<domain::role> role_in(connection& db, domain::id organization_id, domain::id user_id);
 
 /// Every row of `sql`, with `keys` bound in order, read by `read_row`.
 template <class Read, class... Keys>

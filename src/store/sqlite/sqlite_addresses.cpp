@@ -2,6 +2,7 @@
 // the subnet: free addresses below the organization's watermark (next_host) are listed in
 // released_addresses, and everything from the watermark up is free unless a specific address was
 // asked for there, which the watermark skips when it reaches it.
+#include "domain/permissions.hpp"
 #include "store/sqlite/rows.hpp"
 #include "store/sqlite/sqlite_store.hpp"
 
@@ -128,26 +129,56 @@ std::vector<domain::allocation> sqlite_store::allocations_of(id user_id) {
   return read([&](connection& db) { return all_rows(db, sql, allocation_at, user_id); });
 }
 
-result<domain::allocation> sqlite_store::release(id organization_id, domain::ipv4 address) {
-  return write([&](connection& db) -> result<domain::allocation> {
-    const auto found =
-        first_row(db, allocation_by_address_sql(), allocation_at, organization_id, std::int64_t{address});
+namespace {
+
+// SQLite keeps no presence table: a freed address ends whatever registration holds it.
+std::vector<domain::ended_presence> ended_at(const std::vector<domain::allocation>& released) {
+  std::vector<domain::ended_presence> ended;
+  for (const auto& a : released) ended.push_back({a.address, 0});
+  return ended;
+}
+
+}  // namespace
+
+result<removal> sqlite_store::release(const release_request& request) {
+  return write([&](connection& db) -> result<removal> {
+    const auto caller = role_in(db, request.organization_id, request.caller_id);
+    if (!caller) return std::unexpected(caller.error());
+    auto found = first_row(db, allocation_by_address_sql(), allocation_at, request.organization_id,
+                           std::int64_t{request.address});
     if (!found) return fail(errc::address_not_found);
-    free_address(db, organization_id, address);
-    return *found;
+    if (auto allowed = domain::check_address_release(*caller, request.caller_id, found->user_id); !allowed)
+      return std::unexpected(allowed.error());
+    free_address(db, request.organization_id, request.address);
+    std::vector<domain::allocation> released{std::move(*found)};
+    auto ended = ended_at(released);
+    return removal{std::move(released), std::move(ended)};
   });
 }
 
-result<std::vector<domain::allocation>> sqlite_store::remove_member(id organization_id, id user_id) {
+result<removal> sqlite_store::remove_member(const member_change& change) {
   static const std::string sql = allocation_select + "WHERE a.organization_id = ? AND a.user_id = ? ORDER BY a.id";
-  return write([&](connection& db) -> result<std::vector<domain::allocation>> {
-    const auto released = all_rows(db, sql, allocation_at, organization_id, user_id);
-    for (const auto& a : released) free_address(db, organization_id, a.address);
+  static const std::string role_sql = "SELECT role FROM memberships WHERE organization_id = ? AND user_id = ?";
+  return write([&](connection& db) -> result<removal> {
+    const id org = change.organization_id;
+    const auto caller = role_in(db, org, change.caller_id);
+    if (!caller) return std::unexpected(caller.error());
+    const auto target = first_row(db, role_sql, [](const statement& row) { return row.text_at(0); }, org,
+                                  change.member_id);
+    if (!target) return fail(errc::member_not_found);
+    const auto target_role = domain::parse_role(*target);
+    if (!target_role) throw store_unavailable("unknown role in the database: " + *target);
+    if (auto allowed = domain::check_member_removal(*caller, change.caller_id, *target_role, change.member_id);
+        !allowed)
+      return std::unexpected(allowed.error());
+
+    auto released = all_rows(db, sql, allocation_at, org, change.member_id);
+    for (const auto& a : released) free_address(db, org, a.address);
     db.prepare("DELETE FROM memberships WHERE organization_id = ? AND user_id = ?")
-        .bind_all(organization_id, user_id)
+        .bind_all(org, change.member_id)
         .step();
-    if (db.changes() == 0) return fail(errc::member_not_found);
-    return released;
+    auto ended = ended_at(released);
+    return removal{std::move(released), std::move(ended)};
   });
 }
 

@@ -2,6 +2,7 @@
 // sqlite_addresses.cpp.
 #include "store/sqlite/sqlite_store.hpp"
 
+#include "domain/permissions.hpp"
 #include "store/sqlite/migrate.hpp"
 #include "store/sqlite/rows.hpp"
 
@@ -131,13 +132,36 @@ std::optional<domain::membership> sqlite_store::find_member(id organization_id, 
   return read([&](connection& db) { return first_row(db, member_sql, membership_at, organization_id, user_id); });
 }
 
-result<domain::membership> sqlite_store::set_role(id organization_id, id user_id, domain::role role) {
+result<domain::membership> sqlite_store::set_role(const role_change& change) {
   return write([&](connection& db) -> result<domain::membership> {
+    const auto caller = role_in(db, change.organization_id, change.caller_id);
+    if (!caller) return std::unexpected(caller.error());
+    const auto target = first_row(db, member_sql, membership_at, change.organization_id, change.member_id);
+    if (!target) return fail(errc::member_not_found);
+    if (auto allowed = domain::check_role_change(*caller, target->member_role, change.new_role); !allowed)
+      return std::unexpected(allowed.error());
     db.prepare("UPDATE memberships SET role = ? WHERE organization_id = ? AND user_id = ?")
-        .bind_all(domain::to_string(role), organization_id, user_id)
+        .bind_all(domain::to_string(change.new_role), change.organization_id, change.member_id)
         .step();
-    if (db.changes() == 0) return fail(errc::member_not_found);
-    return first_row(db, member_sql, membership_at, organization_id, user_id).value();
+    return first_row(db, member_sql, membership_at, change.organization_id, change.member_id).value();
+  });
+}
+
+result<registration_target> sqlite_store::find_registration_target(id user_id, std::optional<id> organization_id,
+                                                                   const std::optional<std::string>& agent_id) {
+  // The device's own address first, then the user's; each the earliest allocated.
+  static const std::string chosen_sql = "SELECT " + registration_columns +
+                                        " FROM allocations a JOIN users u ON u.id = a.user_id"
+                                        " JOIN organizations o ON o.id = a.organization_id"
+                                        " WHERE a.user_id = ?1 AND (?2 IS NULL OR a.organization_id = ?2)"
+                                        " AND (a.agent_id = ?3 OR a.agent_id = '')"
+                                        " ORDER BY a.agent_id = '', a.id LIMIT 1";
+  return read([&](connection& db) -> result<registration_target> {
+    if (auto chosen = first_row(db, chosen_sql, registration_at, user_id, organization_id, agent_id.value_or("")))
+      return std::move(*chosen);
+    auto member = db.prepare("SELECT 1 FROM memberships WHERE user_id = ?1 AND (?2 IS NULL OR organization_id = ?2)");
+    if (!member.bind_all(user_id, organization_id).step()) return fail(errc::not_a_member);
+    return fail(errc::address_not_found);
   });
 }
 

@@ -27,14 +27,16 @@ class sqlite_store final : public store {
   void create_invite(const new_invite& invite) override;
   std::vector<domain::membership> members(id organization_id) override;
   std::optional<domain::membership> find_member(id organization_id, id user_id) override;
-  result<std::vector<domain::allocation>> remove_member(id organization_id, id user_id) override;
-  result<domain::membership> set_role(id organization_id, id user_id, domain::role role) override;
+  result<removal> remove_member(const member_change& change) override;
+  result<domain::membership> set_role(const role_change& change) override;
 
   result<domain::allocation> allocate(const allocation_request& request) override;
   std::vector<domain::allocation> allocations(id organization_id) override;
   std::optional<domain::allocation> find_allocation(id organization_id, domain::ipv4 address) override;
   std::vector<domain::allocation> allocations_of(id user_id) override;
-  result<domain::allocation> release(id organization_id, domain::ipv4 address) override;
+  result<removal> release(const release_request& request) override;
+  result<registration_target> find_registration_target(id user_id, std::optional<id> organization_id,
+                                                       const std::optional<std::string>& agent_id) override;
 
   bool is_reachable() override;
 
