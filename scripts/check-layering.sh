@@ -17,7 +17,7 @@ forbid() {  # forbid <folder> <regex> <why>
 }
 
 transport='boost/(asio|beast)'
-databases='sqlite3\.h|libpq-fe\.h|store/sqlite/'
+databases='sqlite3\.h|libpq-fe\.h|store/sqlite/|store/postgres/'
 forbid core "$transport|domain/|auth/|store/|service/|signaling/|api/|http/|ws/|app/" "core uses nothing of the project"
 forbid domain "$transport|$databases|auth/|store/|service/|signaling/|api/|http/|ws/|app/" "domain is pure"
 forbid auth "$transport|$databases|store/|service/|signaling/|api/|http/|ws/|app/" "auth depends on core only"

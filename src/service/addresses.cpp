@@ -27,7 +27,7 @@ result<std::vector<domain::allocation>> list_addresses(store::store& db, const d
 }
 
 result<store::removal> release_address(store::store& db, const domain::user& caller, id organization_id,
-                                      domain::ipv4 address) {
+                                       domain::ipv4 address) {
   return db.release({organization_id, caller.user_id, address});
 }
 

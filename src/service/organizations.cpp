@@ -59,8 +59,7 @@ result<std::vector<domain::membership>> list_members(store::store& db, const dom
   return db.members(organization_id);
 }
 
-result<store::removal> remove_member(store::store& db, const domain::user& caller, id organization_id,
-                                    id member_id) {
+result<store::removal> remove_member(store::store& db, const domain::user& caller, id organization_id, id member_id) {
   return db.remove_member({organization_id, caller.user_id, member_id});
 }
 

@@ -164,8 +164,8 @@ bool hub::relay(const peer_info& from, std::string_view to, const std::string& d
   if (target->second.local) {
     if (auto connection = target->second.connection.lock()) connection->deliver(message);
   } else {
-    bus_.publish(
-        event{event::kind::signal, event::cause::left, from, target->first, target->second.peer.process, message->text});
+    bus_.publish(event{event::kind::signal, event::cause::left, from, target->first, target->second.peer.process,
+                       message->text});
   }
   return true;
 }

@@ -51,8 +51,8 @@ void hub::apply_remote(const presence_event& e) {
         reason = close_reason_of(e.why);
         break;
       case event::kind::update:
-        if (held != org->peers.end() && !held->second.local &&
-            held->second.peer.registration == e.peer.registration && held->second.peer.reachable != e.peer.reachable) {
+        if (held != org->peers.end() && !held->second.local && held->second.peer.registration == e.peer.registration &&
+            held->second.peer.reachable != e.peer.reachable) {
           held->second.peer.reachable = e.peer.reachable;
           held->second.json = peer_json(held->second.peer);
           broadcast(*org, address, peer_update_message(held->second.json));
@@ -97,8 +97,8 @@ void hub::reconcile_organization(organization& org, std::span<const peer_info* c
     if (e.local) {
       // A join newer than the snapshot, or one about to be replaced by a newer join of this
       // process, is not the snapshot's business.
-      const bool newer_here = row != table.end() && row->second->registration > e.peer.registration &&
-                              row->second->process == self_;
+      const bool newer_here =
+          row != table.end() && row->second->registration > e.peer.registration && row->second->process == self_;
       if (e.join_sequence > mark || same || newer_here) {
         it = next;
         continue;

@@ -24,7 +24,7 @@ struct presence_event {
   /// online, update: the registration's new state. offline: at least its organization, virtual
   /// IP and epoch (receivers know the rest). signal: the sender.
   peer_info peer;
-  domain::ipv4 target = 0;               // signal: the receiver's virtual IP ...
+  domain::ipv4 target = 0;                // signal: the receiver's virtual IP ...
   domain::process_id target_process = 0;  // ... and the process that holds its connection
   std::string payload;                    // signal: the message for the receiver, serialized
 };

@@ -1,6 +1,7 @@
 // DATABASE_URL parsing and store construction; see open_store.hpp.
 #include "store/open_store.hpp"
 
+#include "store/postgres/pg_store.hpp"
 #include "store/sqlite/sqlite_store.hpp"
 
 #include <stdexcept>
@@ -15,7 +16,16 @@ database_location parse_database_url(std::string_view url) {
     return {backend::sqlite, std::string(path)};
   }
   if (url.starts_with("postgresql://") || url.starts_with("postgres://")) return {backend::postgres, std::string(url)};
-  throw std::invalid_argument("DATABASE_URL must start with sqlite:/// or postgresql://");
+  // SQLAlchemy names its driver: postgresql+psycopg2://... is postgresql://... to libpq.
+  constexpr std::string_view sqlalchemy_prefix = "postgresql+";
+  if (url.starts_with(sqlalchemy_prefix)) {
+    const auto scheme_end = url.find("://");
+    const std::string_view driver = url.substr(sqlalchemy_prefix.size(), scheme_end - sqlalchemy_prefix.size());
+    const bool named = scheme_end != std::string_view::npos && !driver.empty() &&
+                       driver.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789_") == std::string_view::npos;
+    if (named) return {backend::postgres, "postgresql" + std::string(url.substr(scheme_end))};
+  }
+  throw std::invalid_argument("DATABASE_URL must start with sqlite:///, postgresql:// or postgres://");
 }
 
 std::filesystem::path database_directory(const database_location& location) {
@@ -25,8 +35,7 @@ std::filesystem::path database_directory(const database_location& location) {
 }
 
 std::unique_ptr<store> open_store(const database_location& location, std::size_t connections) {
-  if (location.kind == backend::postgres)
-    throw store_unavailable("PostgreSQL is not supported by this build yet; use sqlite:///");
+  if (location.kind == backend::postgres) return std::make_unique<postgres::pg_store>(location.target, connections);
   return std::make_unique<sqlite::sqlite_store>(location.target, connections);
 }
 

@@ -24,6 +24,7 @@ class Service : public StoreTest {
  protected:
   void SetUp() override {
     StoreTest::SetUp();
+    if (IsSkipped()) return;
     owner = user("owner");
     admin = user("admin");
     alice = user("alice");

@@ -181,11 +181,18 @@ TEST(DatabaseUrl, ParsesSqliteAndPostgresUrls) {
     EXPECT_EQ(pg.kind, backend::postgres) << url;
     EXPECT_EQ(pg.target, url);
   }
+  // SQLAlchemy's spelling names a driver; libpq gets the plain scheme and everything after it.
+  const auto psycopg = parse_database_url("postgresql+psycopg2://user:pw@db.example:5433/sig?sslmode=require");
+  EXPECT_EQ(psycopg.kind, backend::postgres);
+  EXPECT_EQ(psycopg.target, "postgresql://user:pw@db.example:5433/sig?sslmode=require");
+  EXPECT_EQ(parse_database_url("postgresql+asyncpg://localhost/db").target, "postgresql://localhost/db");
 }
 
 TEST(DatabaseUrl, RefusesEverythingElse) {
-  for (const char* url : {"", "sqlite:///", "sqlite://relative.db", "sqlite:relative.db", "signaling.db",
-                          "mysql://localhost/db", "SQLITE:///x.db", "http://x"}) {
+  for (const char* url :
+       {"", "sqlite:///", "sqlite://relative.db", "sqlite:relative.db", "signaling.db", "mysql://localhost/db",
+        "SQLITE:///x.db", "http://x", "postgresql+://localhost/db", "postgresql+psycopg2:/localhost/db",
+        "postgresql+psy copg://localhost/db", "postgres+psycopg2://localhost/db"}) {
     EXPECT_THROW(parse_database_url(url), std::invalid_argument) << url;
   }
 }

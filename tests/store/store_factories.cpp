@@ -1,9 +1,12 @@
-// The store factories of the contract suite: SQLite on a fresh temporary file.
+// The store factories of the contract suite: SQLite on a fresh temporary file, PostgreSQL in a
+// fresh schema of the test server.
 #include "store_factories.hpp"
 
 #include "core/random.hpp"
+#include "postgres_test_database.hpp"
 #include "store/open_store.hpp"
 
+#include <cstdlib>
 #include <filesystem>
 
 namespace store_test {
@@ -38,12 +41,46 @@ class sqlite_harness final : public store_harness {
   std::unique_ptr<sig::store::store> store_;
 };
 
+class postgres_harness final : public store_harness {
+ public:
+  explicit postgres_harness(const std::string& server_url)
+      : schema_(server_url), location_{sig::store::backend::postgres, schema_.url()} {
+    store_ = sig::store::open_store(location_, connections);
+  }
+  ~postgres_harness() override { store_.reset(); }
+
+  sig::store::store& db() override { return *store_; }
+  void reopen() override {
+    store_.reset();
+    store_ = sig::store::open_store(location_, connections);
+  }
+  std::unique_ptr<sig::store::store> open_another() override { return sig::store::open_store(location_, connections); }
+  const postgres_schema* postgres() const override { return &schema_; }
+
+ private:
+  static constexpr std::size_t connections = 4;
+  postgres_schema schema_;
+  sig::store::database_location location_;
+  std::unique_ptr<sig::store::store> store_;
+};
+
+std::unique_ptr<store_harness> open_postgres() {
+  const auto url = postgres_test_url();
+  if (!url) {
+    const char* ci = std::getenv("CI");
+    if (ci && std::string(ci) == "true")
+      throw std::runtime_error("CI=true but no test PostgreSQL: set SIG_TEST_POSTGRES_URL(_FILE)");
+    return nullptr;
+  }
+  return std::make_unique<postgres_harness>(*url);
+}
+
 }  // namespace
 
 std::vector<store_factory> store_factories() {
   return {
       {"SQLite", [] { return std::make_unique<sqlite_harness>(); }},
-      // {"PostgreSQL", [] { return std::make_unique<postgres_harness>(); }},
+      {"PostgreSQL", open_postgres},
   };
 }
 

@@ -1,9 +1,9 @@
 // The stores the contract suite runs against. Each factory opens a fresh, empty store and can
 // close and reopen it on the same database, to show that what was committed survives.
 //
-// Adding a store (e.g. PostgreSQL): write a harness like sqlite_harness in store_factories.cpp
-// and append one store_factory to store_factories(); every TEST_P of the contract suites then
-// runs against it too.
+// Adding a store: write a harness like sqlite_harness in store_factories.cpp and append one
+// store_factory to store_factories(); every TEST_P of the contract suites then runs against it
+// too. A factory returns nullptr when its database is not available here (the test skips).
 #pragma once
 
 #include "store/store.hpp"
@@ -18,6 +18,8 @@
 
 namespace store_test {
 
+class postgres_schema;
+
 class store_harness {
  public:
   virtual ~store_harness() = default;
@@ -27,6 +29,8 @@ class store_harness {
   /// A second, independent store object on the same database (another "process"), or nullptr
   /// when the backend cannot share a database that way.
   virtual std::unique_ptr<sig::store::store> open_another() = 0;
+  /// The PostgreSQL schema of this harness, for tests that look at the database directly.
+  virtual const postgres_schema* postgres() const { return nullptr; }
 };
 
 struct store_factory {

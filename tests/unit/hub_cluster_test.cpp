@@ -88,9 +88,8 @@ TEST_F(hub_epoch_test, the_later_registration_wins_a_take_over_race_whichever_ar
   const online local = join(h, make_peer(1, "10.0.0.2", "y", 2));
   h.apply_remote(remote_online(remote_peer("10.0.0.2", "y", 2)));  // later: takes it over
   EXPECT_EQ(local.connection->closes(), std::vector<close_reason>{close_reason::replaced});
-  EXPECT_EQ(observer.connection->types(),
-            (std::vector<std::string>{"register_agent_response", "peer_online", "peer_online", "peer_offline",
-                                      "peer_online"}));
+  EXPECT_EQ(observer.connection->types(), (std::vector<std::string>{"register_agent_response", "peer_online",
+                                                                    "peer_online", "peer_offline", "peer_online"}));
 }
 
 TEST_F(hub_epoch_test, a_remote_removal_or_loss_closes_the_local_connection_with_its_code) {

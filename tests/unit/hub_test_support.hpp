@@ -56,7 +56,7 @@ class fake_connection final : public peer_connection {
 inline const domain::cidr subnet = *domain::parse_cidr("10.0.0.0/24");
 
 inline peer_info make_peer(domain::id organization, const std::string& address, const std::string& peer_id,
-                    domain::id user = 1, const std::string& connection = "") {
+                           domain::id user = 1, const std::string& connection = "") {
   peer_info peer;
   peer.peer_id = peer_id;
   peer.user_id = user;

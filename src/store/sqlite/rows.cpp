@@ -38,9 +38,7 @@ domain::allocation allocation_at(const statement& row) {
           row.int64_at(5)};
 }
 
-registration_target registration_at(const statement& row) {
-  return {organization_from(row, 6), allocation_at(row)};
-}
+registration_target registration_at(const statement& row) { return {organization_from(row, 6), allocation_at(row)}; }
 
 result<domain::role> role_in(connection& db, domain::id organization_id, domain::id user_id) {
   auto row = db.prepare(

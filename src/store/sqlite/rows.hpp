@@ -1,9 +1,9 @@
-// Column lists and row readers shared by the SQLite store's queries, so that every query selects
-// a record the same way.
+// Row readers of the SQLite store's queries, by the column lists of store/columns.hpp.
 #pragma once
 
 #include "core/error.hpp"
 #include "domain/model.hpp"
+#include "store/columns.hpp"
 #include "store/sqlite/connection.hpp"
 #include "store/store.hpp"
 
@@ -14,31 +14,14 @@
 
 namespace sig::store::sqlite::rows {
 
-// "u" is users.
-inline const std::string user_columns = "u.id, u.email, u.password_hash, u.created_at";
-domain::user user_at(const statement& row);
+using columns::allocation_select;
+using columns::membership_select;
 
-// "o" is organizations.
-inline const std::string organization_columns =
-    "o.id, o.name, o.network, o.prefix, o.owner_id, o.join_policy, o.created_at";
-domain::organization organization_at(const statement& row);
-
-// "m" is memberships joined with users "u"; queries append their WHERE clause.
-inline const std::string membership_select =
-    "SELECT m.organization_id, m.user_id, u.email, m.role, m.joined_at"
-    " FROM memberships m JOIN users u ON u.id = m.user_id ";
-domain::membership membership_at(const statement& row);
-
-// "a" is allocations joined with users "u"; queries append their WHERE clause.
-inline const std::string allocation_select =
-    "SELECT a.organization_id, a.user_id, u.email, a.agent_id, a.address, a.allocated_at"
-    " FROM allocations a JOIN users u ON u.id = a.user_id ";
-domain::allocation allocation_at(const statement& row);
-
-// An allocation "a" (with its user "u") and its organization "o": where a registration lands.
-inline const std::string registration_columns =
-    "a.organization_id, a.user_id, u.email, a.agent_id, a.address, a.allocated_at, " + organization_columns;
-registration_target registration_at(const statement& row);
+domain::user user_at(const statement& row);                  // columns::user
+domain::organization organization_at(const statement& row);  // columns::organization
+domain::membership membership_at(const statement& row);      // columns::membership_select
+domain::allocation allocation_at(const statement& row);      // columns::allocation_select
+registration_target registration_at(const statement& row);   // columns::registration
 
 /// The role of `user_id` in the organization, read inside the caller's transaction: the check
 /// that guards a change. errc::organization_not_found, not_a_member.

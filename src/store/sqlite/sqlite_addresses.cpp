@@ -163,8 +163,8 @@ result<removal> sqlite_store::remove_member(const member_change& change) {
     const id org = change.organization_id;
     const auto caller = role_in(db, org, change.caller_id);
     if (!caller) return std::unexpected(caller.error());
-    const auto target = first_row(db, role_sql, [](const statement& row) { return row.text_at(0); }, org,
-                                  change.member_id);
+    const auto target = first_row(
+        db, role_sql, [](const statement& row) { return row.text_at(0); }, org, change.member_id);
     if (!target) return fail(errc::member_not_found);
     const auto target_role = domain::parse_role(*target);
     if (!target_role) throw store_unavailable("unknown role in the database: " + *target);

@@ -36,12 +36,12 @@ result<domain::user> sqlite_store::create_user(const new_user& user) {
 }
 
 std::optional<domain::user> sqlite_store::find_user(id user_id) {
-  static const std::string sql = "SELECT " + user_columns + " FROM users u WHERE u.id = ?";
+  static const std::string sql = "SELECT " + columns::user + " FROM users u WHERE u.id = ?";
   return read([&](connection& db) { return first_row(db, sql, user_at, user_id); });
 }
 
 std::optional<domain::user> sqlite_store::find_user_by_email(std::string_view email) {
-  static const std::string sql = "SELECT " + user_columns + " FROM users u WHERE u.email = ?";
+  static const std::string sql = "SELECT " + columns::user + " FROM users u WHERE u.email = ?";
   return read([&](connection& db) { return first_row(db, sql, user_at, email); });
 }
 
@@ -69,7 +69,7 @@ domain::organization sqlite_store::create_organization(const new_organization& o
 }
 
 std::optional<organization_access> sqlite_store::find_organization(id organization_id, id caller) {
-  static const std::string sql = "SELECT " + organization_columns +
+  static const std::string sql = "SELECT " + columns::organization +
                                  ", m.role FROM organizations o"
                                  " LEFT JOIN memberships m ON m.organization_id = o.id AND m.user_id = ?"
                                  " WHERE o.id = ?";
@@ -80,7 +80,7 @@ std::optional<organization_access> sqlite_store::find_organization(id organizati
 }
 
 std::vector<domain::organization> sqlite_store::organizations_of(id user_id) {
-  static const std::string sql = "SELECT " + organization_columns +
+  static const std::string sql = "SELECT " + columns::organization +
                                  " FROM organizations o JOIN memberships m ON m.organization_id = o.id"
                                  " WHERE m.user_id = ? ORDER BY o.id";
   return read([&](connection& db) { return all_rows(db, sql, organization_at, user_id); });
@@ -150,7 +150,7 @@ result<domain::membership> sqlite_store::set_role(const role_change& change) {
 result<registration_target> sqlite_store::find_registration_target(id user_id, std::optional<id> organization_id,
                                                                    const std::optional<std::string>& agent_id) {
   // The device's own address first, then the user's; each the earliest allocated.
-  static const std::string chosen_sql = "SELECT " + registration_columns +
+  static const std::string chosen_sql = "SELECT " + columns::registration +
                                         " FROM allocations a JOIN users u ON u.id = a.user_id"
                                         " JOIN organizations o ON o.id = a.organization_id"
                                         " WHERE a.user_id = ?1 AND (?2 IS NULL OR a.organization_id = ?2)"
