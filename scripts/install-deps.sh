@@ -6,11 +6,13 @@ set -euo pipefail
 packages=(
   # toolchain
   g++ cmake ninja-build ccache pkg-config git
-  # libraries: Beast/Asio, Boost.JSON and Boost.URL, OpenSSL, libsodium, SQLite, spdlog, CLI11
+  # libraries: Beast/Asio, Boost.JSON and Boost.URL, OpenSSL, libsodium, SQLite, libpq, spdlog, CLI11
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev libssl-dev libsodium-dev
-  libsqlite3-dev libspdlog-dev libcli11-dev
-  # tests: GoogleTest, and Debian's Python with the end-to-end clients
-  libgtest-dev libgmock-dev python3 python3-pytest python3-requests python3-websockets python3-jwt curl openssl
+  libsqlite3-dev libpq-dev libspdlog-dev libcli11-dev
+  # tests: GoogleTest, Debian's Python with the end-to-end clients, a PostgreSQL server the tests
+  # start themselves (scripts/test-postgres.sh), nginx as the cluster's load balancer
+  libgtest-dev libgmock-dev python3 python3-pytest python3-requests python3-websockets python3-jwt
+  python3-psycopg2 postgresql nginx-light curl openssl
 )
 # npm fetches the Swagger UI and ReDoc files at build time (scripts/fetch-web-assets.sh); Debian's
 # nodejs + npm unless a Node.js with npm is installed already.

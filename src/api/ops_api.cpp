@@ -11,6 +11,7 @@ api_response healthz(const api_request&, api_services&) { return json_response(b
 
 api_response readyz(const api_request&, api_services& services) {
   if (!services.db.is_reachable()) return error_response(errc::overloaded, "Database unreachable");
+  if (!services.presence.is_live()) return error_response(errc::overloaded, "Cluster presence unavailable");
   return json_response(boost::json::object{{"status", "ready"}});
 }
 

@@ -89,14 +89,19 @@ constexpr std::array decimal_settings{
     decimal_setting{"WS_RATE_LIMIT_PER_SECOND", "--ws-rate-limit-per-second",
                     "Sustained messages per second a connection may send (beyond: \"Rate limit exceeded\")",
                     &server_config::ws_rate_limit_per_second, 0.01, 1'000'000},
+    decimal_setting{"CLUSTER_DEAD_AFTER_SECONDS", "--cluster-dead-after-seconds",
+                    "PostgreSQL cluster: a process silent this long is dead and its peers announced offline",
+                    &server_config::cluster_dead_after_seconds, 0.5, 3600},
 };
 
 constexpr std::array text_settings{
     text_setting{"HOST", "--host", "Address to listen on", &server_config::host},
-    text_setting{"DATABASE_URL", "--database-url", "sqlite:///path (default ./signaling.db) or postgresql://...",
+    text_setting{"DATABASE_URL", "--database-url",
+                 "sqlite:///path (default ./signaling.db, one process) or postgresql://... (a cluster)",
                  &server_config::database_url},
     text_setting{"SECRET_KEY", "--secret-key",
-                 "JWT signing key (unset: generated once into a 0600 file beside the database)",
+                 "JWT signing key (unset: generated once, into a 0600 file beside a SQLite database, or into the "
+                 "PostgreSQL database for every process)",
                  &server_config::secret_key},
     text_setting{"TLS_CERT_FILE", "--tls-cert-file", "PEM certificate chain: serve HTTPS and WSS (with TLS_KEY_FILE)",
                  &server_config::tls_cert_file},

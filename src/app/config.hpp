@@ -14,7 +14,7 @@ struct server_config {
   std::string host = "0.0.0.0";
   std::int64_t port = 8000;
   std::string database_url = "sqlite:///./signaling.db";
-  std::string secret_key;  // empty: generated and kept in a file beside the database
+  std::string secret_key;  // empty: generated once and kept (SQLite: a file; PostgreSQL: the database)
   std::int64_t access_token_expire_minutes = 30;
 
   std::int64_t password_hash_memory_kib = 19456;
@@ -35,6 +35,7 @@ struct server_config {
   std::int64_t ws_queue_limit_bytes = 1024 * 1024;
   double ws_rate_limit_per_second = 50;
   std::int64_t ws_rate_limit_burst = 100;
+  double cluster_dead_after_seconds = 15;  // PostgreSQL: a process silent this long is dead
   std::vector<std::string> cors_origins{"*"};
   std::string tls_cert_file;  // both set: HTTPS and WSS only
   std::string tls_key_file;

@@ -21,7 +21,9 @@ result<issued_token> login(store::store& db, const auth::password_hasher& hasher
   std::string normalised(email);
   std::transform(normalised.begin(), normalised.end(), normalised.begin(),
                  [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  const auto user = normalised.size() <= domain::limits::email_max ? db.find_user_by_email(normalised) : std::nullopt;
+  // No stored email is longer, or holds a NUL (which some databases would cut the text at).
+  const bool could_exist = normalised.size() <= domain::limits::email_max && normalised.find('\0') == std::string::npos;
+  const auto user = could_exist ? db.find_user_by_email(normalised) : std::nullopt;
   if (!user) {
     hasher.verify_nothing(password);
     return fail(errc::bad_credentials);

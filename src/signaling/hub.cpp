@@ -180,6 +180,16 @@ std::vector<peer_info> hub::online_peers(domain::id organization_id) const {
   return peers;
 }
 
+std::vector<peer_info> hub::local_peers(domain::id organization_id) const {
+  std::vector<peer_info> peers;
+  const auto org = organization_of(organization_id, false);
+  if (!org) return peers;
+  std::lock_guard lock(org->mutex);
+  for (const auto& [address, e] : org->peers)
+    if (e.local) peers.push_back(e.peer);
+  return peers;
+}
+
 void hub::disconnect(domain::id organization_id, std::span<const domain::ended_presence> ended) {
   if (ended.empty()) return;
   const auto org = organization_of(organization_id, true);

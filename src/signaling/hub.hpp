@@ -62,6 +62,8 @@ class hub final : public presence_directory {
   bool relay(const peer_info& from, std::string_view to, const std::string& data_json);
 
   std::vector<peer_info> online_peers(domain::id organization_id) const override;
+  /// The online peers of an organization whose connection is on this process, by virtual IP.
+  std::vector<peer_info> local_peers(domain::id organization_id) const;
   void disconnect(domain::id organization_id, std::span<const domain::ended_presence> ended) override;
   std::size_t online_count() const override;
 

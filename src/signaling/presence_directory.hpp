@@ -21,6 +21,9 @@ class presence_directory {
   virtual void disconnect(domain::id organization_id, std::span<const domain::ended_presence> ended) = 0;
   /// Peers whose connection is on this server process, all organizations together.
   virtual std::size_t online_count() const = 0;
+  /// Presence is shared with the other server processes as it should be (a cluster's
+  /// notifications flow); readiness fails otherwise.
+  virtual bool is_live() const { return true; }
 };
 
 }  // namespace sig::signaling

@@ -2,6 +2,7 @@
 #pragma once
 
 #include "api/services.hpp"
+#include "cluster/cluster_node.hpp"
 #include "runtime/connection_registry.hpp"
 #include "runtime/worker_pool.hpp"
 #include "signaling/hub.hpp"
@@ -17,6 +18,7 @@ struct ws_context {
   runtime::worker_pool& database_pool;
   runtime::connection_registry& connections;
   telemetry::metrics& metrics;
+  cluster::cluster_node* cluster;  // null for a single process (SQLite)
 };
 
 }  // namespace sig::ws

@@ -11,6 +11,7 @@
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/http/field.hpp>
@@ -143,40 +144,95 @@ template <class Stream>
 asio::awaitable<void> ws_session<Stream>::on_register(const boost::json::object& body) {
   const auto request = signaling::read_register(body);
   if (!request) co_return refuse(request.error());
+  // Not a conditional expression: GCC 12 miscompiles co_await in the branches of ?: (it
+  // destroys the result twice).
+  std::optional<signaling::peer_info> joined;
+  if (context_.cluster) {
+    joined = co_await join_cluster(*request);
+  } else {
+    joined = co_await join_alone(*request);
+  }
+  if (!joined) co_return;  // refused, or ended by the hub before it began (the hub closes it)
+  registered_ = *joined;
+  watch_liveness();  // from now on: the idle timeout
+  spdlog::debug("peer {} registered at {} in organization {}", joined->peer_id, domain::format_ipv4(joined->virtual_ip),
+                joined->organization_id);
+}
 
+// A single process: the registration is looked up in the database, then joins the hub.
+template <class Stream>
+asio::awaitable<std::optional<signaling::peer_info>> ws_session<Stream>::join_alone(
+    const signaling::register_request& request) {
   // Taken before the lookup, so that a removal committing after it ends this registration too.
   const domain::epoch ticket = context_.hub.next_epoch();
   std::optional<result<store::registration_target>> target;
   try {
     auto& db = context_.services.db;
     target = co_await context_.database_pool.run([&db, user = user_id_, &request] {
-      return db.find_registration_target(user, request->organization_id, request->agent_id);
+      return db.find_registration_target(user, request.organization_id, request.agent_id);
     });
   } catch (const std::exception& e) {
     spdlog::error("websocket registration failed: {}", e.what());
-    co_return refuse(protocol::registration_failed);
+    refuse(protocol::registration_failed);
+    co_return std::nullopt;
   }
-  if (!target) co_return refuse(protocol::registration_failed);  // database pool saturated
-  if (!*target) co_return refuse(registration_error(target->error().code, request->organization_id.has_value()));
-  if (closing_ || finished_) co_return;
+  if (!target || !*target) {  // no target, or the database pool is saturated
+    refuse(target ? registration_error(target->error().code, request.organization_id.has_value())
+                  : protocol::registration_failed);
+    co_return std::nullopt;
+  }
+  if (closing_ || finished_) co_return std::nullopt;
 
   const auto& [organization, allocation] = **target;
-  signaling::peer_info peer;
-  peer.peer_id = request->agent_id.value_or(signaling::generate_peer_id());
+  signaling::peer_info peer = new_peer(request);
   peer.user_id = user_id_;
   peer.email = allocation.email;
-  peer.agent_id = request->agent_id;
-  peer.reachable = request->reachable;
   peer.organization_id = organization.organization_id;
   peer.virtual_ip = allocation.address;
-  peer.connection_id = random_uuid4();
   const auto epoch = context_.hub.join(this->shared_from_this(), peer, organization.subnet, ticket);
-  if (!epoch) co_return;  // ended before it began: the hub is closing this connection
+  if (!epoch) co_return std::nullopt;
   peer.registration = *epoch;
-  registered_ = peer;
-  watch_liveness();  // from now on: the idle timeout
-  spdlog::debug("peer {} registered at {} in organization {}", peer.peer_id, domain::format_ipv4(peer.virtual_ip),
-                peer.organization_id);
+  co_return peer;
+}
+
+// A cluster: this process's publisher claims the registration in the presence table, whose
+// row locks decide take-over and removal races between processes, then joins it to the hub.
+template <class Stream>
+asio::awaitable<std::optional<signaling::peer_info>> ws_session<Stream>::join_cluster(
+    const signaling::register_request& request) {
+  store::presence_claim claim{user_id_, request.organization_id, request.agent_id, new_peer(request)};
+  claim.peer.process = context_.cluster->id();
+  auto initiate = [this, &claim](auto handler) {
+    // The publisher calls back on its own thread; the session goes on on its own executor.
+    auto resume = std::make_shared<decltype(handler)>(std::move(handler));
+    auto work = asio::make_work_guard(ws_.get_executor());
+    context_.cluster->register_peer(
+        {std::move(claim), this->shared_from_this(), [resume, work](cluster::registration_outcome outcome) mutable {
+           asio::post(work.get_executor(),
+                      [resume, outcome = std::move(outcome)]() mutable { (*resume)(std::move(outcome)); });
+         }});
+  };
+  const cluster::registration_outcome outcome =
+      co_await asio::async_initiate<decltype(asio::use_awaitable), void(cluster::registration_outcome)>(
+          std::move(initiate), asio::use_awaitable);
+  if (!outcome) {
+    if (outcome.error().code == errc::overloaded || outcome.error().code == errc::internal)
+      spdlog::warn("websocket registration failed: the cluster could not claim it");
+    refuse(registration_error(outcome.error().code, request.organization_id.has_value()));
+    co_return std::nullopt;
+  }
+  co_return *outcome;  // online even if closing meanwhile: the session's end takes it offline
+}
+
+template <class Stream>
+signaling::peer_info ws_session<Stream>::new_peer(const signaling::register_request& request) const {
+  signaling::peer_info peer;
+  peer.peer_id = request.agent_id.value_or(signaling::generate_peer_id());
+  peer.user_id = user_id_;
+  peer.agent_id = request.agent_id;
+  peer.reachable = request.reachable;
+  peer.connection_id = random_uuid4();
+  return peer;
 }
 
 template <class Stream>

@@ -48,6 +48,10 @@ class ws_session final : public signaling::peer_connection, public std::enable_s
   asio::awaitable<void> authenticate(const http::request& upgrade);
   asio::awaitable<void> on_message(std::string_view text);
   asio::awaitable<void> on_register(const boost::json::object& body);
+  asio::awaitable<std::optional<signaling::peer_info>> join_alone(const signaling::register_request& request);
+  asio::awaitable<std::optional<signaling::peer_info>> join_cluster(const signaling::register_request& request);
+  /// The registration's peer as far as the request tells: ids, endpoints, a new connection id.
+  signaling::peer_info new_peer(const signaling::register_request& request) const;
   void on_registered_message(const boost::json::object& body, signaling::message_type type);
 
   void enqueue(signaling::shared_message message);

@@ -11,7 +11,21 @@ from __future__ import annotations
 
 import pytest
 
-from harness import Client, Server, ServerBinaryMissing, server_binary
+from harness import Client, Server, ServerBinaryMissing, database_backend, server_binary
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "sqlite_only: about the SQLite file itself (skipped on PostgreSQL)")
+    config.addinivalue_line("markers", "postgres_only: about what only PostgreSQL has (skipped on SQLite)")
+
+
+def pytest_collection_modifyitems(config, items):
+    backend = database_backend()
+    for item in items:
+        if "sqlite_only" in item.keywords and backend != "sqlite":
+            item.add_marker(pytest.mark.skip(reason="about the SQLite file"))
+        if "postgres_only" in item.keywords and backend != "postgres":
+            item.add_marker(pytest.mark.skip(reason="about PostgreSQL"))
 
 
 @pytest.fixture(scope="session")

@@ -9,10 +9,12 @@ log in, create or join an organization); the tests spell out what they check.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import os
 import re
 import secrets
 import signal
+import sqlite3
 import subprocess
 import threading
 import time
@@ -34,6 +36,7 @@ SERVER_VARIABLES = (
     "LOG_LEVEL", "LOG_FORMAT", "TLS_CERT_FILE", "TLS_KEY_FILE", "REGISTER_TIMEOUT_SECONDS",
     "WS_PING_INTERVAL_SECONDS", "WS_IDLE_TIMEOUT_SECONDS", "WS_SEND_TIMEOUT_SECONDS",
     "WS_MAX_MESSAGE_BYTES", "WS_QUEUE_LIMIT_BYTES", "WS_RATE_LIMIT_PER_SECOND", "WS_RATE_LIMIT_BURST",
+    "CLUSTER_DEAD_AFTER_SECONDS",
 )
 
 # Fast Argon2id: the contract's hashing is exercised, only at a cost fit for tests.
@@ -49,6 +52,39 @@ TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$")
 
 class ServerBinaryMissing(RuntimeError):
     pass
+
+
+# -- the database under test -----------------------------------------------------------------------
+# E2E_DATABASE=postgres runs every server of the suite on PostgreSQL (the test PostgreSQL of
+# scripts/test-postgres.sh, named by E2E_POSTGRES_URL or the file E2E_POSTGRES_URL_FILE), each in
+# a schema of its own; anything else (the default) on SQLite files.
+
+def database_backend() -> str:
+    return "postgres" if os.environ.get("E2E_DATABASE") == "postgres" else "sqlite"
+
+
+def postgres_server_url() -> str:
+    url = os.environ.get("E2E_POSTGRES_URL")
+    if not url and os.environ.get("E2E_POSTGRES_URL_FILE"):
+        url = Path(os.environ["E2E_POSTGRES_URL_FILE"]).read_text().strip()
+    if not url:
+        raise RuntimeError("E2E_DATABASE=postgres needs E2E_POSTGRES_URL or E2E_POSTGRES_URL_FILE")
+    return url
+
+
+def postgres_url(schema: str) -> str:
+    """The test server's URL with `schema` as the search_path (created if missing)."""
+    import psycopg2  # Debian's python3-psycopg2; only needed on PostgreSQL
+
+    server = postgres_server_url()
+    with psycopg2.connect(server) as db, db.cursor() as cursor:
+        cursor.execute(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
+    return server + ("&" if "?" in server else "?") + f"options=-csearch_path%3D{schema}"
+
+
+def schema_for(database: Path) -> str:
+    """A PostgreSQL schema standing for the SQLite file `database` would be: same path, same data."""
+    return "e2e_" + hashlib.sha1(str(database).encode()).hexdigest()[:16]
 
 
 class PortBusy(RuntimeError):
@@ -69,7 +105,8 @@ def server_binary() -> Path:
 
 
 class Server:
-    """One signaling-server process with its own working directory and SQLite database."""
+    """One signaling-server process with its own working directory and database (a SQLite file,
+    or a PostgreSQL schema named after that file's path: see database_backend)."""
 
     def __init__(self, binary: Path, workdir: Path, *, host: str = "127.0.0.1", port: int = 0,
                  secret_key: str | None = "generate", env: dict[str, str] | None = None,
@@ -90,10 +127,28 @@ class Server:
 
     # -- lifecycle ------------------------------------------------------------------------------
 
+    @property
+    def database_url(self) -> str:
+        if database_backend() == "postgres":
+            return postgres_url(schema_for(self.database))
+        return f"sqlite:///{self.database}"
+
+    def sql(self, statement: str, parameters: tuple = ()) -> int:
+        """Runs one statement on the server's database, as an operator would; the row count.
+        Placeholders are %s (converted for SQLite)."""
+        if database_backend() == "postgres":
+            import psycopg2
+
+            with psycopg2.connect(self.database_url) as db, db.cursor() as cursor:
+                cursor.execute(statement, parameters)
+                return cursor.rowcount
+        with sqlite3.connect(self.database, timeout=30) as db:
+            return db.execute(statement.replace("%s", "?"), parameters).rowcount
+
     def environment(self) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if k not in SERVER_VARIABLES}
         env.update({"HOST": self.host, "PORT": str(self.requested_port),
-                    "DATABASE_URL": f"sqlite:///{self.database}", "LOG_LEVEL": "info"})
+                    "DATABASE_URL": self.database_url, "LOG_LEVEL": "info"})
         env.update(FAST_HASHING)
         if self.secret_key is not None:
             env["SECRET_KEY"] = self.secret_key

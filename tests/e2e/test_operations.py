@@ -104,6 +104,7 @@ def test_command_line_flags_win_over_the_environment(start_server):
     assert body["expires_in"] == 420
 
 
+@pytest.mark.sqlite_only
 def test_the_database_defaults_to_signaling_db_in_the_working_directory(start_server, tmp_path):
     workdir = tmp_path / "defaults"
     server = start_server(workdir=workdir, env={"DATABASE_URL": None}, secret_key=None)
@@ -139,12 +140,14 @@ def test_the_log_never_shows_passwords_tokens_or_the_secret_key(start_server):
         assert secret not in log
 
 
+@pytest.mark.sqlite_only
 def test_with_a_secret_key_no_key_file_is_written(server):
     assert not server.database.with_name(server.database.name + ".secret").exists()
 
 
 # -- generated signing key and restarts ------------------------------------------------------------------
 
+@pytest.mark.sqlite_only
 def test_a_generated_secret_is_private_and_survives_a_restart(start_server, tmp_path):
     workdir = tmp_path / "keyless"
     first = start_server(workdir=workdir, secret_key=None)
@@ -174,6 +177,24 @@ def test_a_generated_secret_is_private_and_survives_a_restart(start_server, tmp_
     assert client.allocate(owner, org["id"]) == allocation
 
 
+@pytest.mark.postgres_only
+def test_without_a_secret_key_every_process_uses_the_one_kept_in_the_database(start_server, tmp_path):
+    workdir = tmp_path / "shared-key"
+    first = start_server(workdir=workdir, secret_key=None)
+    assert "kept in the database" in first.log()
+    client = first.client()
+    user = client.register()
+    token = client.login(user["email"])
+    # Another process on the same database, and the first one restarted: the same key, no files.
+    second = start_server(workdir=workdir, secret_key=None)
+    assert expect_ok(second.client().get("/me", headers={"Authorization": f"Bearer {token}"})) == user
+    assert first.stop() == 0
+    again = start_server(workdir=workdir, secret_key=None)
+    assert expect_ok(again.client().get("/me", headers={"Authorization": f"Bearer {token}"})) == user
+    assert not list(workdir.glob("*.secret"))
+
+
+@pytest.mark.sqlite_only
 def test_a_key_file_readable_by_others_is_refused(binary, start_server, tmp_path):
     workdir = tmp_path / "leaky"
     first = start_server(workdir=workdir, secret_key=None)
@@ -276,7 +297,10 @@ def test_sigterm_lets_an_in_flight_request_finish(start_server):
     ("LOG_FORMAT", "xml", "--log-format: xml not in {text,json}"),
     ("WS_IDLE_TIMEOUT_SECONDS", "-1", "--ws-idle-timeout-seconds: Value -1 not in range"),
     ("PASSWORD_HASH_MEMORY_KIB", "abc", "--password-hash-memory-kib: Value abc not in range"),
-    ("DATABASE_URL", "mysql://x", "cannot start: DATABASE_URL must start with sqlite:/// or postgresql://"),
+    ("DATABASE_URL", "mysql://x", "cannot start: DATABASE_URL must start with sqlite:///, postgresql:// or postgres://"),
+    ("DATABASE_URL", "postgresql://127.0.0.1:1/nothing-listens-here?connect_timeout=2",
+     "cannot start: cannot connect to PostgreSQL"),
+    ("CLUSTER_DEAD_AFTER_SECONDS", "0.1", "--cluster-dead-after-seconds: Value 0.1 not in range"),
 ])
 def test_a_bad_setting_stops_the_start_with_a_clear_message_and_creates_nothing(binary, tmp_path, variable, value,
                                                                                  says):

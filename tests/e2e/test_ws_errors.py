@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import sqlite3
 import time
 
 import jwt
@@ -119,8 +118,7 @@ def test_invalid_token(server, member, case):
 def test_token_of_a_deleted_user(server):
     rest = server.rest()
     doomed = rest.new_user("doomed")
-    with sqlite3.connect(server.database, timeout=10) as db:
-        assert db.execute("DELETE FROM users WHERE id = ?", (doomed.id,)).rowcount == 1
+    assert server.sql("DELETE FROM users WHERE id = %s", (doomed.id,)) == 1
 
     async def scenario():
         agent = await Agent.open(server, doomed.token)

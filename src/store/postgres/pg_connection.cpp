@@ -91,6 +91,8 @@ pg_params& pg_params::add(std::int64_t value) {
 }
 
 pg_params& pg_params::add(std::string_view text) {
+  // libpq takes text parameters as C strings: a NUL would silently cut the value short.
+  if (text.find('\0') != std::string_view::npos) throw std::invalid_argument("a text parameter holds a NUL byte");
   values_.emplace_back(std::string(text));
   return *this;
 }

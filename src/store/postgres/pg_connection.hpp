@@ -66,7 +66,8 @@ class pg_rows {
   pg_result* result_;
 };
 
-/// Statement parameters in libpq's text format; nullopt is NULL.
+/// Statement parameters in libpq's text format; nullopt is NULL. Text holding a NUL byte is
+/// refused (std::invalid_argument): PostgreSQL text cannot hold one, and libpq would cut it.
 class pg_params {
  public:
   pg_params() = default;

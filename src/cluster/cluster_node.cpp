@@ -1,0 +1,55 @@
+// This process in the cluster; see cluster_node.hpp.
+#include "cluster/cluster_node.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <map>
+
+namespace sig::cluster {
+
+cluster_node::cluster_node(store::cluster_store& db, cluster_config config)
+    : db_(db), config_(std::move(config)), self_(db.join_cluster(config_.process_name)), names_{db.channel_prefix()} {
+  spdlog::info("cluster: joined as process {} ({}); peers of a process silent for {} ms are announced offline", self_,
+               config_.process_name, config_.dead_after.count());
+}
+
+cluster_node::~cluster_node() { stop(std::chrono::milliseconds(0)); }
+
+void cluster_node::start(signaling::hub& hub) {
+  publisher_ = std::make_unique<publisher>(db_, hub, config_, self_, names_);
+  listener_ = std::make_unique<listener>(db_, hub, config_, self_, names_);
+  publisher_->start([this] { listener_->request_reconciliation(); });
+  listener_->start();
+}
+
+void cluster_node::stop(std::chrono::milliseconds grace) {
+  if (listener_) listener_->stop();
+  if (publisher_) publisher_->stop(grace);
+}
+
+void cluster_node::publish(const signaling::presence_event& event) {
+  if (publisher_) publisher_->enqueue(event);
+}
+
+void cluster_node::register_peer(registration r) { publisher_->enqueue(std::move(r)); }
+
+bool cluster_node::ready() const noexcept {
+  return listener_ && publisher_ && listener_->connected() && publisher_->healthy();
+}
+
+std::vector<signaling::peer_info> cluster_directory::online_peers(domain::id organization_id) const {
+  std::map<domain::ipv4, signaling::peer_info> online;
+  for (auto& peer : db_.online_peers(organization_id))
+    if (peer.process != node_.id()) online.emplace(peer.virtual_ip, std::move(peer));
+  for (auto& peer : hub_.local_peers(organization_id)) {
+    // During a take-over by another process, the later registration is the one online.
+    auto [at, added] = online.try_emplace(peer.virtual_ip, peer);
+    if (!added && at->second.registration < peer.registration) at->second = std::move(peer);
+  }
+  std::vector<signaling::peer_info> sorted;
+  sorted.reserve(online.size());
+  for (auto& [address, peer] : online) sorted.push_back(std::move(peer));
+  return sorted;
+}
+
+}  // namespace sig::cluster
