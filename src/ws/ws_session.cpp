@@ -155,6 +155,7 @@ asio::awaitable<void> ws_session<Stream>::on_register(const boost::json::object&
   if (!joined) co_return;  // refused, or ended by the hub before it began (the hub closes it)
   registered_ = *joined;
   watch_liveness();  // from now on: the idle timeout
+  wake_writer();     // and the pings (the writer may have gone idle before the registration ended)
   spdlog::debug("peer {} registered at {} in organization {}", joined->peer_id, domain::format_ipv4(joined->virtual_ip),
                 joined->organization_id);
 }

@@ -98,7 +98,10 @@ def running_server(*, bind_retry_seconds: float | None = None, **options):
     busy is retried for a minute (another suite may be using 8000 at the same time)."""
     if bind_retry_seconds is None:
         bind_retry_seconds = 60 if options.get("port") else 0
-    server = WsServer(**options).start(bind_retry_seconds=bind_retry_seconds)
+    from cluster_harness import ClusterWsServer, cluster_size  # a cluster of processes instead of one
+
+    server = ClusterWsServer(cluster_size(), **options) if cluster_size() > 1 else WsServer(**options)
+    server.start(bind_retry_seconds=bind_retry_seconds)
     try:
         yield server
     finally:
