@@ -65,7 +65,13 @@ cluster::cluster_config cluster_settings(const server_config& config) {
 // the hub goes, however run_server ends.
 class running_node {
  public:
-  running_node(cluster::cluster_node& node, signaling::hub& hub) : node_(node) { node_.start(hub); }
+  running_node(cluster::cluster_node& node, signaling::hub& hub) : node_(node) {
+    node_.start(hub);
+    // Agents registering before the hub knows the other processes' peers would miss them in
+    // their existing_peers.
+    if (!node_.wait_ready(std::chrono::seconds(10)))
+      spdlog::warn("cluster: not in step with the other processes yet; serving anyway");
+  }
   running_node(const running_node&) = delete;
   running_node& operator=(const running_node&) = delete;
   ~running_node() { node_.stop(cluster_leave_grace); }

@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 
 #include <map>
+#include <thread>
 
 namespace sig::cluster {
 
@@ -37,19 +38,25 @@ bool cluster_node::ready() const noexcept {
   return listener_ && publisher_ && listener_->connected() && publisher_->healthy();
 }
 
-std::vector<signaling::peer_info> cluster_directory::online_peers(domain::id organization_id) const {
-  std::map<domain::ipv4, signaling::peer_info> online;
-  for (auto& peer : db_.online_peers(organization_id))
-    if (peer.process != node_.id()) online.emplace(peer.virtual_ip, std::move(peer));
-  for (auto& peer : hub_.local_peers(organization_id)) {
-    // During a take-over by another process, the later registration is the one online.
-    auto [at, added] = online.try_emplace(peer.virtual_ip, peer);
-    if (!added && at->second.registration < peer.registration) at->second = std::move(peer);
+bool cluster_node::wait_ready(std::chrono::milliseconds limit) const {
+  const auto deadline = std::chrono::steady_clock::now() + limit;
+  while (!ready()) {
+    if (std::chrono::steady_clock::now() >= deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
-  std::vector<signaling::peer_info> sorted;
-  sorted.reserve(online.size());
-  for (auto& [address, peer] : online) sorted.push_back(std::move(peer));
-  return sorted;
+  return true;
+}
+
+std::vector<signaling::peer_info> cluster_directory::online_peers(domain::id organization_id) const {
+  std::map<domain::ipv4, domain::epoch> here;
+  for (const auto& peer : hub_.local_peers(organization_id)) here.emplace(peer.virtual_ip, peer.registration);
+  auto online = db_.online_peers(organization_id);
+  std::erase_if(online, [&](const signaling::peer_info& row) {
+    if (row.process != node_.id()) return false;
+    const auto local = here.find(row.virtual_ip);
+    return local == here.end() || local->second != row.registration;
+  });
+  return online;
 }
 
 }  // namespace sig::cluster

@@ -37,6 +37,9 @@ class cluster_node final : public signaling::presence_bus {
 
   /// Listening, and the database takes this process's writes: fit to serve agents.
   bool ready() const noexcept;
+  /// Waits (at most `limit`) until ready(): the hub knows who is online on the other processes,
+  /// so that the first registrations get their true existing_peers. False if it was not.
+  bool wait_ready(std::chrono::milliseconds limit) const;
 
  private:
   store::cluster_store& db_;
@@ -47,10 +50,10 @@ class cluster_node final : public signaling::presence_bus {
   std::unique_ptr<listener> listener_;
 };
 
-/// What the REST API sees of presence in a cluster: who is online comes from the presence table
-/// for the other processes' peers (their rows are written before their agents hear anything), and
-/// from the hub for this process's own (whose rows follow a moment later); removals go through
-/// the hub to wherever the connection is.
+/// What the REST API sees of presence in a cluster: the presence table, the truth shared by
+/// every process (a removal deletes the rows in the transaction the REST call waits for), less
+/// this process's registrations that ended a moment ago and whose rows are still to be deleted by
+/// its publisher. Removals go through the hub to wherever the connection is.
 class cluster_directory final : public signaling::presence_directory {
  public:
   cluster_directory(store::cluster_store& db, signaling::hub& hub, const cluster_node& node)

@@ -196,7 +196,9 @@ void publisher::join_claimed(batch& work, std::vector<result<store::claimed_pres
 
 void publisher::heartbeat() {
   try {
-    if (!db_.heartbeat(self_, config_.process_name)) {
+    const bool alive = db_.heartbeat(self_, config_.process_name);
+    if (!healthy_.exchange(true)) spdlog::info("cluster: the database takes this process's writes again");
+    if (!alive) {
       spdlog::warn(
           "cluster: the other processes declared this one dead and announced its peers offline; closing its "
           "agents' connections so that they register again");

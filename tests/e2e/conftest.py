@@ -70,3 +70,32 @@ def start_server(binary, tmp_path_factory):
         if was_running and code != 0:
             failures.append(f"exit code {code} on SIGTERM; log:\n{instance.log()}")
     assert not failures, "\n".join(failures)
+
+
+# -- the cluster suite (test_cluster_*.py) ----------------------------------------------------------
+
+@pytest.fixture(scope="session")
+def cluster_postgres():
+    """A PostgreSQL of the cluster suite's own: its tests restart it and cut processes off it."""
+    from cluster_fixtures import Postgres, suite_postgres_state
+
+    postgres = Postgres(suite_postgres_state())
+    yield postgres
+    postgres.stop()
+
+
+@pytest.fixture
+def cluster(binary, cluster_postgres):
+    """cluster(env={...}) -> a Cluster (cluster_fixtures.py) whose processes the test starts; every
+    process still running at the end is stopped with SIGTERM and must exit with code 0."""
+    from cluster_fixtures import Cluster
+
+    made = []
+
+    def make(env=None):
+        made.append(Cluster(cluster_postgres, env))
+        return made[-1]
+
+    yield make
+    problems = [problem for c in made for problem in c.close()]
+    assert not problems, "\n".join(problems)
