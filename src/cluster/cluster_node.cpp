@@ -48,14 +48,18 @@ bool cluster_node::wait_ready(std::chrono::milliseconds limit) const {
 }
 
 std::vector<signaling::peer_info> cluster_directory::online_peers(domain::id organization_id) const {
-  std::map<domain::ipv4, domain::epoch> here;
-  for (const auto& peer : hub_.local_peers(organization_id)) here.emplace(peer.virtual_ip, peer.registration);
-  auto online = db_.online_peers(organization_id);
-  std::erase_if(online, [&](const signaling::peer_info& row) {
-    if (row.process != node_.id()) return false;
+  std::map<domain::ipv4, signaling::peer_info> here;
+  for (auto& peer : hub_.local_peers(organization_id)) here.emplace(peer.virtual_ip, std::move(peer));
+  std::vector<signaling::peer_info> online;
+  for (auto& row : db_.online_peers(organization_id)) {
+    if (row.process != node_.id()) {
+      online.push_back(std::move(row));
+      continue;
+    }
+    // This process's own: the hub is ahead of its publisher (an update, a leave in flight).
     const auto local = here.find(row.virtual_ip);
-    return local == here.end() || local->second != row.registration;
-  });
+    if (local != here.end() && local->second.registration == row.registration) online.push_back(local->second);
+  }
   return online;
 }
 

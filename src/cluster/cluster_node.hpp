@@ -51,9 +51,9 @@ class cluster_node final : public signaling::presence_bus {
 };
 
 /// What the REST API sees of presence in a cluster: the presence table, the truth shared by
-/// every process (a removal deletes the rows in the transaction the REST call waits for), less
-/// this process's registrations that ended a moment ago and whose rows are still to be deleted by
-/// its publisher. Removals go through the hub to wherever the connection is.
+/// every process (a removal deletes the rows in the transaction the REST call waits for), where
+/// this process's own rows are read from its hub, which is ahead of its publisher (a registration
+/// that ended or moved a moment ago). Removals go through the hub to wherever the connection is.
 class cluster_directory final : public signaling::presence_directory {
  public:
   cluster_directory(store::cluster_store& db, signaling::hub& hub, const cluster_node& node)

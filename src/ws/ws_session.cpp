@@ -125,6 +125,9 @@ asio::awaitable<void> ws_session<Stream>::read_loop() {
 template <class Stream>
 asio::awaitable<void> ws_session<Stream>::on_message(std::string_view text) {
   first_message_seen_ = true;
+  // What was delivered to this connection before its message arrived goes out before the answer
+  // (a pong says "you have everything sent to you before your ping").
+  drain_inbox();
   if (!rate_.try_take()) {
     context_.metrics.ws_rate_limited();
     co_return send_error(protocol::rate_limited);
