@@ -11,6 +11,7 @@ import json
 import pytest
 from websockets.exceptions import ConnectionClosed
 
+from cluster_harness import cluster_size
 from ws_harness import (Agent, RawWs, close_all, offline_msg, open_registered, peer_object,
                         register_msg, run, running_server)
 
@@ -200,7 +201,10 @@ def test_simultaneous_registrations_leave_exactly_one_online(server):
                 assert notice["type"] == "peer_offline" and online.get(notice["virtual_ip"]) == notice["peer_id"], notices
                 del online[notice["virtual_ip"]]
         assert online == {vip: survivor.name}
-        assert len(notices) == 19
+        if cluster_size() == 1:
+            assert len(notices) == 19
+        # else: across processes, a registration that a later one beat to the database is refused
+        # before it was ever online (4000 without a register_agent_response): fewer notices.
         await observer.expect_quiet(0.3)
         assert [p["peer_id"] for p in rest.peers(observer_user, org["id"]) if p["virtual_ip"] == vip] == [survivor.name]
         await close_all(observer, survivor)
@@ -208,6 +212,9 @@ def test_simultaneous_registrations_leave_exactly_one_online(server):
         # have received its register_agent_response before its 4000.
         missing = [agent.name for agent, (messages, _) in zip(agents, outcomes)
                    if not messages or messages[0].get("type") != "register_agent_response"]
-        assert not missing, f"replaced before receiving their register_agent_response: {missing}"
+        if cluster_size() == 1:
+            assert not missing, f"replaced before receiving their register_agent_response: {missing}"
+        else:
+            assert all(messages == [] for (messages, _), agent in zip(outcomes, agents) if agent.name in missing)
 
     run(scenario())

@@ -1,0 +1,417 @@
+#!/usr/bin/python3
+"""Cluster benchmarks (PROTOCOL.md §7): several server processes on one PostgreSQL.
+
+    /usr/bin/python3 bench/cluster/run.py [latency] [kill] [connect] [writes]   (default: all)
+
+Each benchmark starts a throwaway PostgreSQL (scripts/test-postgres.sh: a fresh cluster in a
+temporary directory, fsync off) and fresh server processes (build/bench/bin/signaling-server).
+
+latency   cross-process event latency: 200 times, an agent registers on process A; time from its
+          `register` frame to the `peer_online` about it at a watcher on process B, and (for
+          comparison) at a watcher on A itself; then it leaves: time to `peer_offline` at B.
+kill      time from `kill -9` of process B (200 agents) to the last `peer_offline` about them at a
+          watcher on A, with CLUSTER_DEAD_AFTER_SECONDS at its default (15) and at 3.
+connect   connect + register rate: 3,000 agents (orgs of 5), 200 connecting at a time, all on one
+          process, then spread over three; and one process on SQLite for reference.
+writes    REST write throughput (POST /organizations, wrk, 16 connections, 10 s) on process A,
+          alone, then while 150 agents spread over the three processes register and leave in a
+          loop (every registration and every leave is a presence write and a NOTIFY).
+
+The load generator shares the 2 cores with PostgreSQL and the servers: its CPU time is recorded
+beside the servers' and the database's, to show who was busy.
+"""
+import argparse
+import asyncio
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "lib"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "rest"))
+import wsclient  # noqa: E402
+from common import (OURS_BIN, ROOT, SECRET_KEY, HttpConn, free_port, mint_token, percentile,  # noqa: E402
+                    save, wait_quiet)
+
+try:
+    import uvloop
+except ImportError:
+    uvloop = None
+
+TEST_POSTGRES = ROOT / "scripts" / "test-postgres.sh"
+
+
+class Postgres:
+    def __init__(self):
+        self.state = Path(tempfile.mkdtemp(prefix="bench-postgres-"))
+        subprocess.run([str(TEST_POSTGRES), "start", str(self.state)], check=True)
+        self.url = (self.state / "url").read_text().strip()
+
+    def new_schema(self):
+        schema = "bench_" + uuid.uuid4().hex[:10]
+        subprocess.run(["psql", self.url, "-qc", f"CREATE SCHEMA {schema}"], check=True)
+        return f"{self.url}?options=-csearch_path%3D{schema}"
+
+    def backends_cpu_seconds(self):
+        """CPU seconds of every PostgreSQL process so far."""
+        total = 0.0
+        for pid in subprocess.run(["pgrep", "-f", f"postgres.*{self.state.name}|postgres: "],
+                                  capture_output=True, text=True).stdout.split():
+            try:
+                fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+                total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+            except OSError:
+                pass
+        return total
+
+    def stop(self):
+        subprocess.run([str(TEST_POSTGRES), "stop", str(self.state)], check=False)
+        shutil.rmtree(self.state, ignore_errors=True)
+
+
+class Process:
+    """One server process."""
+
+    def __init__(self, database_url, env=None):
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.dir = Path(tempfile.mkdtemp(prefix="bench-cluster-"))
+        e = dict(os.environ, HOST="127.0.0.1", PORT=str(self.port), SECRET_KEY=SECRET_KEY,
+                 DATABASE_URL=database_url, PASSWORD_HASH_MEMORY_KIB="8", PASSWORD_HASH_ITERATIONS="1",
+                 LOG_LEVEL="warn")
+        e.update(env or {})
+        self.log = open(self.dir / "server.log", "wb")
+        self.proc = subprocess.Popen([str(OURS_BIN)], env=e, stdout=self.log, stderr=subprocess.STDOUT, cwd=self.dir)
+        deadline = time.time() + 30
+        while True:
+            try:
+                import urllib.request
+                with urllib.request.urlopen(self.url + "/readyz", timeout=2) as r:
+                    if r.status == 200:
+                        break
+            except OSError:
+                pass
+            if self.proc.poll() is not None or time.time() > deadline:
+                raise RuntimeError(f"server did not start, see {self.dir}/server.log")
+            time.sleep(0.05)
+
+    def cpu_seconds(self):
+        fields = open(f"/proc/{self.proc.pid}/stat").read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    def kill(self):
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait()
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(20)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+        self.log.close()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+class Agent:
+    """A signaling agent on one process; records when it heard of which peer."""
+
+    def __init__(self, process, token, name):
+        self.process, self.token, self.name = process, token, name
+        self.registered = asyncio.Event()
+        self.online, self.offline = {}, {}  # peer_id -> receive time
+        self.closed = False
+
+    async def start(self, agent_id=None):
+        self.ws = await wsclient.connect(self.process.port, f"/ws?token={self.token}", self.received)
+        self.sent_at = time.perf_counter()
+        self.ws.send_text(json.dumps({"type": "register", "agent_id": agent_id or self.name,
+                                      "public_ip": "198.51.100.1", "public_port": 40000}))
+
+    def received(self, raw, now):
+        msg = json.loads(raw)
+        kind = msg.get("type")
+        if kind == "register_agent_response":
+            self.registered_at = now
+            self.registered.set()
+        elif kind == "peer_online":
+            self.online[msg["peer"]["peer_id"]] = now
+        elif kind == "peer_offline":
+            self.offline[msg["peer_id"]] = now
+        elif "error" in msg:
+            print(f"{self.name}: {msg}")
+
+    async def close(self):
+        self.ws.close()
+        await asyncio.wait_for(self.ws.closed, 10)
+
+
+async def rest(process, method, path, token=None, body=None):
+    conn = await HttpConn.open(process.port)
+    try:
+        status, payload = await conn.request(method, path, token, body)
+        assert status == 200, (method, path, status, payload)
+        return json.loads(payload)
+    finally:
+        await conn.close()
+
+
+async def users(process, count, prefix):
+    """`count` users registered through `process`; their tokens (minted with SECRET_KEY)."""
+    conns = [await HttpConn.open(process.port) for _ in range(8)]
+    ids = [None] * count
+
+    async def worker(conn, indices):
+        for i in indices:
+            status, body = await conn.request("POST", "/register", body={
+                "email": f"{prefix}-{i}-{uuid.uuid4().hex[:6]}@bench.example.com", "password": "password123"})
+            assert status == 200, body
+            ids[i] = json.loads(body)["id"]
+    await asyncio.gather(*(worker(c, range(k, count, 8)) for k, c in enumerate(conns)))
+    for c in conns:
+        await c.close()
+    return [mint_token(i) for i in ids]
+
+
+async def organization(process, tokens, subnet="10.0.0.0/16"):
+    """tokens[0] creates it; everyone joins and gets an address. Returns the organization id."""
+    org = (await rest(process, "POST", "/organizations", tokens[0], {"name": "bench", "subnet": subnet}))["id"]
+    conns = [await HttpConn.open(process.port) for _ in range(8)]
+
+    async def worker(conn, indices):
+        for i in indices:
+            if i:
+                status, body = await conn.request("POST", f"/organizations/{org}/join", tokens[i], {})
+                assert status == 200, body
+            status, body = await conn.request("POST", f"/organizations/{org}/allocate_ip", tokens[i], {})
+            assert status == 200, body
+    await asyncio.gather(*(worker(c, range(k, len(tokens), 8)) for k, c in enumerate(conns)))
+    for c in conns:
+        await c.close()
+    return org
+
+
+def ms(values):
+    return {"p50_ms": round(percentile(values, 50), 2), "p99_ms": round(percentile(values, 99), 2),
+            "max_ms": round(max(values), 2) if values else None, "samples": len(values)}
+
+
+# ------------------------------------------------------------------------------------------- latency
+
+async def bench_latency(postgres):
+    url = postgres.new_schema()
+    a, b = Process(url), Process(url)
+    try:
+        rounds = 200
+        tokens = await users(a, rounds + 2, "lat")
+        await organization(a, tokens)
+        watcher_b = Agent(b, tokens[0], "watcher-b")
+        watcher_a = Agent(a, tokens[1], "watcher-a")
+        for w in (watcher_b, watcher_a):
+            await w.start()
+            await w.registered.wait()
+        cross, same, offline = [], [], []
+        for r in range(rounds):
+            agent = Agent(a, tokens[2 + r], f"r{r}")
+            await agent.start()
+            await agent.registered.wait()
+            deadline = time.perf_counter() + 10
+            while agent.name not in watcher_b.online or agent.name not in watcher_a.online:
+                assert time.perf_counter() < deadline, "peer_online never arrived"
+                await asyncio.sleep(0.0005)
+            cross.append((watcher_b.online[agent.name] - agent.sent_at) * 1000)
+            same.append((watcher_a.online[agent.name] - agent.sent_at) * 1000)
+            left_at = time.perf_counter()
+            await agent.close()
+            while agent.name not in watcher_b.offline:
+                assert time.perf_counter() < deadline + 10, "peer_offline never arrived"
+                await asyncio.sleep(0.0005)
+            offline.append((watcher_b.offline[agent.name] - left_at) * 1000)
+        save("cluster-latency", "ours", {
+            "register_on_A_to_peer_online_at_B": ms(cross),
+            "register_on_A_to_peer_online_at_A": ms(same),
+            "close_on_A_to_peer_offline_at_B": ms(offline),
+            "method": f"{rounds} agents, one at a time; 2 processes on one PostgreSQL"})
+    finally:
+        a.stop()
+        b.stop()
+
+
+# ---------------------------------------------------------------------------------------------- kill
+
+async def bench_kill(postgres, dead_after):
+    url = postgres.new_schema()
+    env = {} if dead_after is None else {"CLUSTER_DEAD_AFTER_SECONDS": str(dead_after)}
+    a, b = Process(url, env), Process(url, env)
+    try:
+        count = 200
+        tokens = await users(a, count + 1, "kill")
+        await organization(a, tokens)
+        watcher = Agent(a, tokens[0], "watcher")
+        await watcher.start()
+        await watcher.registered.wait()
+        doomed = [Agent(b, tokens[1 + i], f"d{i}") for i in range(count)]
+        for d in doomed:
+            await d.start()
+        await asyncio.gather(*(d.registered.wait() for d in doomed))
+        while len(watcher.online) < count:
+            await asyncio.sleep(0.01)
+        killed_at = time.perf_counter()
+        b.kill()
+        deadline = killed_at + 120
+        while len(watcher.offline) < count and time.perf_counter() < deadline:
+            await asyncio.sleep(0.01)
+        times = sorted((t - killed_at) for t in watcher.offline.values())
+        save(f"cluster-kill-{dead_after or 15}s", "ours", {
+            "agents": count, "announced": len(times),
+            "first_offline_s": round(times[0], 2) if times else None,
+            "last_offline_s": round(times[-1], 2) if times else None,
+            "dead_after_s": dead_after or 15,
+            "duplicates": sum(1 for d in doomed if d.name in watcher.offline) - len(times)})
+    finally:
+        a.stop()
+        b.stop()
+
+
+# ------------------------------------------------------------------------------------------- connect
+
+async def connect_rate(processes, tokens, concurrency=200):
+    """Every token connects and registers (to processes round-robin), `concurrency` at a time."""
+    queue = list(enumerate(tokens))[::-1]
+    agents = []
+
+    async def worker():
+        while queue:
+            i, token = queue.pop()
+            agent = Agent(processes[i % len(processes)], token, f"c{i}")
+            await agent.start()
+            await agent.registered.wait()
+            agents.append(agent)
+    started = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    elapsed = time.perf_counter() - started
+    for agent in agents:
+        agent.ws.close()
+    await asyncio.sleep(1)
+    return len(tokens) / elapsed
+
+
+async def bench_connect(postgres):
+    count, per_org = 3000, 5
+    results = {}
+    for label, process_count, database in (("sqlite_1", 1, "sqlite"), ("postgres_1", 1, "postgres"),
+                                           ("postgres_3", 3, "postgres")):
+        tmp = Path(tempfile.mkdtemp(prefix="bench-connect-"))
+        url = postgres.new_schema() if database == "postgres" else f"sqlite:///{tmp}/s.db"
+        processes = [Process(url) for _ in range(process_count)]
+        try:
+            tokens = await users(processes[0], count, "conn")
+            for first in range(0, count, per_org):
+                await organization(processes[0], tokens[first:first + per_org], f"10.{first // 256 % 256}.{first % 256}.0/24")
+            wait_quiet()
+            cpu0 = [p.cpu_seconds() for p in processes]
+            pg0 = postgres.backends_cpu_seconds()
+            rate = await connect_rate(processes, tokens)
+            results[label] = {"registrations_per_s": round(rate),
+                              "server_cpu_s": round(sum(p.cpu_seconds() for p in processes) - sum(cpu0), 1),
+                              "postgres_cpu_s": round(postgres.backends_cpu_seconds() - pg0, 1)}
+            print(label, results[label])
+        finally:
+            for p in processes:
+                p.stop()
+            shutil.rmtree(tmp, ignore_errors=True)
+    save("cluster-connect", "ours", dict(results, agents=count, organization_size=per_org, concurrency=200))
+
+
+# -------------------------------------------------------------------------------------------- writes
+
+def wrk_writes(process, token, duration=10):
+    lua = ROOT / "bench" / "rest" / "request.lua"
+    env = dict(os.environ, BENCH_METHOD="POST", BENCH_PATH="/organizations", BENCH_TOKEN=token,
+               BENCH_BODY=json.dumps({"name": "w", "subnet": "10.0.0.0/24"}))
+    out = subprocess.run(["wrk", "-t1", "-c16", f"-d{duration}s", "--timeout", "30s", "-s", str(lua), process.url],
+                         env=env, capture_output=True, text=True, check=True).stdout
+    r = json.loads(next(l for l in out.splitlines() if l.startswith("RESULT "))[len("RESULT "):])
+    ok = sum(n for s, n in r["statuses"].items() if s.startswith("2"))
+    return {"ok_rps": round(ok / (r["duration_us"] / 1e6)), "p50_ms": round(r["p50_us"] / 1000, 2),
+            "p99_ms": round(r["p99_us"] / 1000, 2), "errors": r["socket_errors"] + r["timeouts"] + r["non2xx"]}
+
+
+async def churn(processes, tokens, stop):
+    """Agents register and leave in a loop, spread over the processes, until `stop` is set."""
+    counts = {"registrations": 0}
+
+    async def one(i, token):
+        while not stop.is_set():
+            agent = Agent(processes[i % len(processes)], token, f"churn{i}")
+            await agent.start()
+            await agent.registered.wait()
+            counts["registrations"] += 1
+            await agent.close()
+    await asyncio.gather(*(one(i, t) for i, t in enumerate(tokens)))
+    return counts["registrations"]
+
+
+async def bench_writes(postgres):
+    url = postgres.new_schema()
+    processes = [Process(url) for _ in range(3)]
+    try:
+        writer = (await users(processes[0], 1, "writer"))[0]
+        churners = await users(processes[0], 151, "churn")
+        await organization(processes[0], churners)
+        wrk_writes(processes[0], writer, 3)  # warm-up
+        wait_quiet()
+        quiet = await asyncio.to_thread(wrk_writes, processes[0], writer)
+        stop = asyncio.Event()
+        churning = asyncio.create_task(churn(processes, churners[1:], stop))
+        await asyncio.sleep(2)
+        started = time.perf_counter()
+        busy = await asyncio.to_thread(wrk_writes, processes[0], writer)
+        elapsed = time.perf_counter() - started
+        stop.set()
+        registrations = await churning
+        save("cluster-writes", "ours", {
+            "alone": quiet, "with_presence_traffic": busy,
+            "presence_changes_per_s": round(2 * registrations / (elapsed + 2)),
+            "ratio": round(busy["ok_rps"] / quiet["ok_rps"], 2),
+            "method": "wrk POST /organizations, 16 connections, on process A; 150 agents register and "
+                      "leave in a loop over 3 processes"})
+    finally:
+        for p in processes:
+            p.stop()
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("benches", nargs="*", default=["latency", "kill", "connect", "writes"])
+    args = parser.parse_args()
+    if uvloop:
+        uvloop.install()
+    postgres = Postgres()
+    try:
+        for name in args.benches:
+            wait_quiet()
+            if name == "latency":
+                asyncio.run(bench_latency(postgres))
+            elif name == "kill":
+                asyncio.run(bench_kill(postgres, None))
+                asyncio.run(bench_kill(postgres, 3))
+            elif name == "connect":
+                asyncio.run(bench_connect(postgres))
+            elif name == "writes":
+                asyncio.run(bench_writes(postgres))
+            else:
+                raise SystemExit(f"unknown benchmark {name}")
+    finally:
+        postgres.stop()
+
+
+if __name__ == "__main__":
+    main()
