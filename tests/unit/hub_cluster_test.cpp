@@ -9,13 +9,6 @@ namespace {
 
 using namespace hub_testing;
 
-// Records what the hub publishes.
-class recording_bus final : public presence_bus {
- public:
-  void publish(const presence_event& event) override { events.push_back(event); }
-  std::vector<presence_event> events;
-};
-
 presence_event remote_online(const peer_info& peer) {
   return {presence_event::kind::online, presence_event::cause::left, peer, 0, 0, {}};
 }

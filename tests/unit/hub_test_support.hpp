@@ -53,6 +53,19 @@ class fake_connection final : public peer_connection {
   std::vector<close_reason> closes_;
 };
 
+// Records what a hub publishes.
+class recording_bus final : public presence_bus {
+ public:
+  void publish(const presence_event& event) override {
+    std::lock_guard lock(mutex_);
+    events.push_back(event);
+  }
+  std::vector<presence_event> events;
+
+ private:
+  std::mutex mutex_;
+};
+
 inline const domain::cidr subnet = *domain::parse_cidr("10.0.0.0/24");
 
 inline peer_info make_peer(domain::id organization, const std::string& address, const std::string& peer_id,
