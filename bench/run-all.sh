@@ -4,7 +4,8 @@
 #
 #   bench/run-all.sh                 # everything (about 15 minutes)
 #   bench/run-all.sh read ws-200     # some: read write ips login login-overload login-timing
-#                                    #       alloc ws-200 ws-1000 signal
+#                                    #       alloc ws-200 ws-1000 signal cluster
+#   bench/run-all.sh cluster         # the cluster benchmarks (several processes on PostgreSQL)
 # Results: bench/results/<benchmark>.<target>.json; table: /usr/bin/python3 bench/report.py
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -15,7 +16,7 @@ cmake --preset release -B build/bench -DSIG_BUILD_TESTS=OFF >/dev/null
 cmake --build build/bench --target signaling-server >/dev/null
 
 names=("$@")
-[ ${#names[@]} -eq 0 ] && names=(read write ips login login-overload login-timing alloc ws-200 ws-1000 signal)
+[ ${#names[@]} -eq 0 ] && names=(read write ips login login-overload login-timing alloc ws-200 ws-1000 signal cluster)
 
 echo "== $(date -Is) $(nproc) cores; load: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "== busiest processes (other work on the machine skews the figures):"
@@ -25,6 +26,7 @@ for name in "${names[@]}"; do
   case "$name" in
     ws-*) $PY bench/ws/run.py mesh -n "${name#ws-}" ;;
     signal) $PY bench/ws/run.py signal ;;
+    cluster) $PY bench/cluster/run.py ;;
     login-timing)
       $PY bench/rest/login_timing.py --target ours -n 60
       $PY bench/rest/login_timing.py --target baseline -n 20 ;;

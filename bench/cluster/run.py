@@ -13,9 +13,11 @@ kill      time from `kill -9` of process B (200 agents) to the last `peer_offlin
           watcher on A, with CLUSTER_DEAD_AFTER_SECONDS at its default (15) and at 3.
 connect   connect + register rate: 3,000 agents (orgs of 5), 200 connecting at a time, all on one
           process, then spread over three; and one process on SQLite for reference.
-writes    REST write throughput (POST /organizations, wrk, 16 connections, 10 s) on process A,
-          alone, then while 150 agents spread over the three processes register and leave in a
-          loop (every registration and every leave is a presence write and a NOTIFY).
+writes    REST write throughput (POST /organizations, wrk, 16 connections, 10 s) on process A of
+          three: alone; while 150 agents spread over the three register and leave in a loop (every
+          registration and every leave is a presence write and a NOTIFY); and while the same churn
+          runs on a second PostgreSQL server, sharing only the CPU: if the drop is the same, the
+          database's locks (NOTIFY's included) are not what slows the writes.
 
 The load generator shares the 2 cores with PostgreSQL and the servers: its CPU time is recorded
 beside the servers' and the database's, to show who was busy.
@@ -87,7 +89,7 @@ class Process:
                  LOG_LEVEL="warn")
         e.update(env or {})
         self.log = open(self.dir / "server.log", "wb")
-        self.proc = subprocess.Popen([str(OURS_BIN)], env=e, stdout=self.log, stderr=subprocess.STDOUT, cwd=self.dir)
+        self.proc = subprocess.Popen([str(Path(OURS_BIN).resolve())], env=e, stdout=self.log, stderr=subprocess.STDOUT, cwd=self.dir)
         deadline = time.time() + 30
         while True:
             try:
@@ -306,11 +308,12 @@ async def connect_rate(processes, tokens, concurrency=200):
 async def bench_connect(postgres):
     count, per_org = 3000, 5
     results = {}
-    for label, process_count, database in (("sqlite_1", 1, "sqlite"), ("postgres_1", 1, "postgres"),
-                                           ("postgres_3", 3, "postgres")):
+    # On one machine the processes share its cores: three processes get one I/O thread each.
+    for label, process_count, database, env in (("sqlite_1", 1, "sqlite", {}), ("postgres_1", 1, "postgres", {}),
+                                                ("postgres_3", 3, "postgres", {"IO_THREADS": "1"})):
         tmp = Path(tempfile.mkdtemp(prefix="bench-connect-"))
         url = postgres.new_schema() if database == "postgres" else f"sqlite:///{tmp}/s.db"
-        processes = [Process(url) for _ in range(process_count)]
+        processes = [Process(url, env) for _ in range(process_count)]
         try:
             tokens = await users(processes[0], count, "conn")
             for first in range(0, count, per_org):
@@ -318,10 +321,12 @@ async def bench_connect(postgres):
             wait_quiet()
             cpu0 = [p.cpu_seconds() for p in processes]
             pg0 = postgres.backends_cpu_seconds()
+            own0 = time.process_time()
             rate = await connect_rate(processes, tokens)
             results[label] = {"registrations_per_s": round(rate),
                               "server_cpu_s": round(sum(p.cpu_seconds() for p in processes) - sum(cpu0), 1),
-                              "postgres_cpu_s": round(postgres.backends_cpu_seconds() - pg0, 1)}
+                              "postgres_cpu_s": round(postgres.backends_cpu_seconds() - pg0, 1),
+                              "loadgen_cpu_s": round(time.process_time() - own0, 1)}
             print(label, results[label])
         finally:
             for p in processes:
@@ -360,32 +365,45 @@ async def churn(processes, tokens, stop):
 
 
 async def bench_writes(postgres):
+    """REST writes on process A of a cluster: alone; while agents churn on the same database (every
+    registration and leave a presence write and a NOTIFY there); and while the same churn runs on a
+    second PostgreSQL server (so that the two loads share the CPU but no database). If the drop is
+    the same both times, it is the CPU they share, not the database's locks (NOTIFY's included)."""
     url = postgres.new_schema()
-    processes = [Process(url) for _ in range(3)]
+    writers = [Process(url) for _ in range(3)]
+    elsewhere = Postgres()
+    other_url = elsewhere.new_schema()
+    others = [Process(other_url) for _ in range(3)]
     try:
-        writer = (await users(processes[0], 1, "writer"))[0]
-        churners = await users(processes[0], 151, "churn")
-        await organization(processes[0], churners)
-        wrk_writes(processes[0], writer, 3)  # warm-up
+        writer = (await users(writers[0], 1, "writer"))[0]
+        results = {}
+        wrk_writes(writers[0], writer, 3)  # warm-up
         wait_quiet()
-        quiet = await asyncio.to_thread(wrk_writes, processes[0], writer)
-        stop = asyncio.Event()
-        churning = asyncio.create_task(churn(processes, churners[1:], stop))
-        await asyncio.sleep(2)
-        started = time.perf_counter()
-        busy = await asyncio.to_thread(wrk_writes, processes[0], writer)
-        elapsed = time.perf_counter() - started
-        stop.set()
-        registrations = await churning
-        save("cluster-writes", "ours", {
-            "alone": quiet, "with_presence_traffic": busy,
-            "presence_changes_per_s": round(2 * registrations / (elapsed + 2)),
-            "ratio": round(busy["ok_rps"] / quiet["ok_rps"], 2),
-            "method": "wrk POST /organizations, 16 connections, on process A; 150 agents register and "
-                      "leave in a loop over 3 processes"})
+        results["alone"] = await asyncio.to_thread(wrk_writes, writers[0], writer)
+        for label, cluster in (("churn_on_the_same_database", writers), ("churn_on_another_database", others)):
+            churners = await users(cluster[0], 151, "churn")
+            await organization(cluster[0], churners, "10.1.0.0/16")
+            wait_quiet()
+            stop = asyncio.Event()
+            # The churn runs on the two other processes: the writer is a member of the cluster (it
+            # hears every notification) only in the first case.
+            churning = asyncio.create_task(churn(cluster[1:], churners[1:], stop))
+            await asyncio.sleep(2)
+            started = time.perf_counter()
+            busy = await asyncio.to_thread(wrk_writes, writers[0], writer)
+            elapsed = time.perf_counter() - started
+            stop.set()
+            registrations = await churning
+            busy["presence_changes_per_s"] = round(2 * registrations / (elapsed + 2))
+            busy["ratio_to_alone"] = round(busy["ok_rps"] / results["alone"]["ok_rps"], 2)
+            results[label] = busy
+        save("cluster-writes", "ours", dict(results, method=(
+            "wrk POST /organizations, 1 thread, 16 connections, 10 s, on process A of 3; churn: 150 agents "
+            "register and leave in a loop over 3 processes")))
     finally:
-        for p in processes:
+        for p in writers + others:
             p.stop()
+        elsewhere.stop()
 
 
 def main():
