@@ -105,13 +105,49 @@ def main():
         print(f"| `signal` round trip A → B → A, p50 / p99 ({r['round_trips']} trips, "
               f"{r['lost']} lost) | {r['rtt_p50_ms']:g} / {r['rtt_p99_ms']:g} ms | n/a (no `signal`) |")
 
+    cluster_table(res)
+
     dates = sorted(r["date"] for r in res.values())
     if dates:
         print(f"\nMeasured {dates[0]} … {dates[-1]}.")
         busy = [f"{b} {t} ({p}%)" for (b, t), r in sorted(res.items())
-                for p in [max(v for k, v in r.items() if k.endswith("other_cpu_pct"))] if p >= 10]
+                for p in [max((v for k, v in r.items() if k.endswith("other_cpu_pct")), default=0)] if p >= 10]
         print("Other processes of the machine used ≥ 10% of a core during: " + ", ".join(busy)
               if busy else "Other processes of the machine used < 10% of a core in every measurement.")
+
+
+def cluster_table(res):
+    """The cluster benchmarks (bench/cluster/run.py), ours only."""
+    rows = []
+    if ("cluster-latency", "ours") in res:
+        r = res[("cluster-latency", "ours")]
+        for key, what in (("register_on_A_to_peer_online_at_B", "`register` on A → `peer_online` at B"),
+                          ("register_on_A_to_peer_online_at_A", "`register` on A → `peer_online` at A"),
+                          ("close_on_A_to_peer_offline_at_B", "close on A → `peer_offline` at B")):
+            rows.append((what, f"p50 {r[key]['p50_ms']:g} ms, p99 {r[key]['p99_ms']:g} ms"))
+    for seconds in (15, 3):
+        r = res.get((f"cluster-kill-{seconds}s", "ours"))
+        if r:
+            rows.append((f"`kill -9` → last `peer_offline` ({r['agents']} agents, dead after {seconds} s)",
+                         f"{r['last_offline_s']:g} s ({r['announced']} announced, {r['duplicates']} twice)"))
+    if ("cluster-connect", "ours") in res:
+        r = res[("cluster-connect", "ours")]
+        for key, what in (("sqlite_1", "one process, SQLite"), ("postgres_1", "one process, PostgreSQL"),
+                          ("postgres_3", "three processes, PostgreSQL")):
+            rows.append((f"connect + register ({r['agents']:,} agents): {what}", f"{r[key]['registrations_per_s']:,}/s"))
+    if ("cluster-writes", "ours") in res:
+        r = res[("cluster-writes", "ours")]
+        rows.append(("REST writes alone", f"{r['alone']['ok_rps']:,}/s"))
+        for key, what in (("churn_on_the_same_database", "with presence churn on the same database"),
+                          ("churn_on_another_database", "with the churn on another database (CPU only)")):
+            if key in r:
+                rows.append((f"REST writes {what}",
+                             f"{r[key]['ok_rps']:,}/s ({r[key]['ratio_to_alone']:g}×, "
+                             f"{r[key]['presence_changes_per_s']} presence changes/s)"))
+    if rows:
+        print("\n| Cluster (ours) | measured |\n|---|---|")
+        for what, value in rows:
+            print(f"| {what} | {value} |")
 
 
 if __name__ == "__main__":

@@ -105,6 +105,28 @@ TEST_F(ClusterStore, AClaimLandsWhereTheRegistrationDoesAndALaterOneReplacesIt) 
   EXPECT_EQ(claim(a, claim_of(stranger, 1)).error().code, errc::not_a_member);
 }
 
+TEST_F(ClusterStore, ABatchOfClaimsIsDecidedInOrder) {
+  ASSERT_TRUE(a->allocate({org.organization_id, alice.user_id, "", std::nullopt, 3}).has_value());
+  const auto stranger = must(a->create_user({"stranger@example.com", "h", 1}), "stranger");
+  presence_batch batch;
+  batch.claims = {claim_of(alice, 1), claim_of(bob, 1), claim_of(stranger, 1), claim_of(alice, 1)};
+  for (int i = 0; i < 100; ++i) batch.claims.push_back(claim_of(alice, 1));  // more than one round trip
+  const auto outcomes = cluster(a).publish(batch, [](auto) { return std::vector<notification>{}; });
+  ASSERT_EQ(outcomes.size(), batch.claims.size());
+  EXPECT_EQ(outcomes[1].error().code, errc::address_not_found);
+  EXPECT_EQ(outcomes[2].error().code, errc::not_a_member);
+  domain::epoch last = 0;
+  for (std::size_t i : {std::size_t{0}, std::size_t{3}, outcomes.size() - 1}) {
+    ASSERT_TRUE(outcomes[i].has_value()) << i;
+    EXPECT_GT(outcomes[i]->peer.registration, last) << i;
+    last = outcomes[i]->peer.registration;
+  }
+  const auto online = cluster(a).online_peers(org.organization_id);
+  ASSERT_EQ(online.size(), 1u);
+  EXPECT_EQ(online[0].registration, last);
+  EXPECT_EQ(online[0].connection_id, batch.claims.back().peer.connection_id);
+}
+
 TEST_F(ClusterStore, TakeOverRacesLeaveTheRowOfTheLargestEpoch) {
   ASSERT_TRUE(a->allocate({org.organization_id, alice.user_id, "", std::nullopt, 3}).has_value());
   constexpr int rounds = 60;

@@ -3,6 +3,7 @@
 // objects ("two processes"), and a database that goes away and comes back.
 #include "postgres_test_database.hpp"
 #include "store/open_store.hpp"
+#include "store/postgres/pg_connection.hpp"
 #include "store_fixture.hpp"
 #include "tcp_proxy.hpp"
 
@@ -168,6 +169,30 @@ TEST_F(PostgresStore, AServerThatIsNotThereAtStartIsUnavailable) {
   tcp_proxy proxy(server_port());
   proxy.cut();
   EXPECT_THROW(open(url_through(proxy.port(), "absent")), store_unavailable);
+}
+
+TEST_F(PostgresStore, PipelinedStatementsAnswerInOrderAndAFailureCarriesItsState) {
+  using sig::store::postgres::pg_connection;
+  using sig::store::postgres::pg_error;
+  using sig::store::postgres::pg_params;
+  pg_connection db(schema->url());
+  std::vector<pg_params> each;
+  for (int i = 1; i <= 200; ++i) each.emplace_back(i);
+  const auto rows = db.run_each("SELECT $1::bigint * 2", each);
+  ASSERT_EQ(rows.size(), 200u);
+  for (int i = 0; i < 200; ++i) EXPECT_EQ(rows[static_cast<std::size_t>(i)].int64(0, 0), 2 * (i + 1));
+
+  db.execute("BEGIN");
+  const std::vector<pg_params> failing{pg_params(1), pg_params(0), pg_params(2)};
+  try {
+    db.run_each("SELECT 10 / $1::int", failing);
+    FAIL() << "a division by zero went through";
+  } catch (const pg_error& e) {
+    EXPECT_EQ(e.sqlstate(), "22012");
+  }
+  db.execute("ROLLBACK");
+  EXPECT_EQ(db.run("SELECT 41 + 1").int64(0, 0), 42);  // the connection is usable again
+  EXPECT_TRUE(db.is_healthy());
 }
 
 }  // namespace

@@ -61,14 +61,16 @@ const std::string claim_sql =
     " RETURNING epoch)"
     " SELECT chosen.*, claimed.epoch FROM chosen, claimed";
 
-result<claimed_presence> claim(pg_connection& db, const presence_claim& c, unix_micros now) {
+pg_params claim_params(const presence_claim& c, unix_micros now) {
   const domain::endpoints& at = c.peer.reachable;
   std::optional<std::int64_t> relay_port;
   if (at.relay_port) relay_port = *at.relay_port;
-  const pg_rows rows =
-      db.run(claim_sql, pg_params(c.user_id, c.organization_id, c.agent_id.value_or(""), c.peer.process,
-                                  c.peer.connection_id, c.peer.peer_id, c.peer.agent_id, at.public_ip,
-                                  std::int64_t{at.public_port}, at.relay_ip, relay_port, now));
+  return pg_params(c.user_id, c.organization_id, c.agent_id.value_or(""), c.peer.process, c.peer.connection_id,
+                   c.peer.peer_id, c.peer.agent_id, at.public_ip, std::int64_t{at.public_port}, at.relay_ip, relay_port,
+                   now);
+}
+
+result<claimed_presence> claimed_from(pg_connection& db, const pg_rows& rows, const presence_claim& c) {
   if (rows.empty()) {
     if (db.run("SELECT 1 FROM memberships WHERE user_id = $1 AND ($2::bigint IS NULL OR organization_id = $2)",
                pg_params(c.user_id, c.organization_id))
@@ -83,6 +85,22 @@ result<claimed_presence> claim(pg_connection& db, const presence_claim& c, unix_
   claimed.peer.email = claimed.target.allocation.email;
   claimed.peer.registration = rows.int64(0, 14);
   return claimed;
+}
+
+// The claims of a batch, sent a few dozen at a time in one round trip (see run_each): few enough
+// that neither side's socket buffer fills while the other still writes.
+std::vector<result<claimed_presence>> claim_all(pg_connection& db, std::span<const presence_claim> claims,
+                                                unix_micros now) {
+  constexpr std::size_t per_round_trip = 64;
+  std::vector<result<claimed_presence>> outcomes;
+  for (std::size_t first = 0; first < claims.size(); first += per_round_trip) {
+    const auto some = claims.subspan(first, std::min(per_round_trip, claims.size() - first));
+    std::vector<pg_params> each;
+    for (const presence_claim& c : some) each.push_back(claim_params(c, now));
+    const auto rows = db.run_each(claim_sql, each);
+    for (std::size_t i = 0; i < some.size(); ++i) outcomes.push_back(claimed_from(db, rows[i], some[i]));
+  }
+  return outcomes;
 }
 
 std::vector<domain::peer_info> delete_rows_of(pg_connection& db, std::string_view where, const pg_params& params) {
@@ -137,9 +155,7 @@ std::vector<domain::peer_info> pg_store::reap(domain::process_id self, std::chro
 
 std::vector<result<claimed_presence>> pg_store::publish(const presence_batch& batch, const claim_announcer& announce) {
   return publisher_.transact([&](pg_connection& db) {
-    std::vector<result<claimed_presence>> outcomes;
-    const unix_micros now = now_micros();
-    for (const presence_claim& c : batch.claims) outcomes.push_back(claim(db, c, now));
+    auto outcomes = claim_all(db, batch.claims, now_micros());
     if (!batch.ended.empty()) {
       std::vector<std::int64_t> organizations, addresses, epochs;
       for (const auto& p : batch.ended) {

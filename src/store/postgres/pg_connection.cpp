@@ -160,20 +160,68 @@ bool pg_connection::is_healthy() const noexcept {
   return PQstatus(conn_) == CONNECTION_OK && PQtransactionStatus(conn_) == PQTRANS_IDLE;
 }
 
-pg_rows pg_connection::run(std::string_view sql, const pg_params& params) {
+const std::string& pg_connection::prepared(std::string_view sql, int parameters) {
   auto statement = prepared_.find(std::string(sql));
   if (statement == prepared_.end()) {
     std::string name = "s" + std::to_string(prepared_.size() + 1);
-    PGresult* prepared = PQprepare(conn_, name.c_str(), std::string(sql).c_str(), params.count(), nullptr);
-    if (PQresultStatus(prepared) != PGRES_COMMAND_OK) throw_failure(conn_, prepared, "prepare");
-    PQclear(prepared);
+    PGresult* made = PQprepare(conn_, name.c_str(), std::string(sql).c_str(), parameters, nullptr);
+    if (PQresultStatus(made) != PGRES_COMMAND_OK) throw_failure(conn_, made, "prepare");
+    PQclear(made);
     statement = prepared_.emplace(std::string(sql), std::move(name)).first;
   }
-  PGresult* result =
-      PQexecPrepared(conn_, statement->second.c_str(), params.count(), params.values(), nullptr, nullptr, 0);
+  return statement->second;
+}
+
+pg_rows pg_connection::run(std::string_view sql, const pg_params& params) {
+  const std::string& name = prepared(sql, params.count());
+  PGresult* result = PQexecPrepared(conn_, name.c_str(), params.count(), params.values(), nullptr, nullptr, 0);
   const ExecStatusType status = PQresultStatus(result);
   if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) throw_failure(conn_, result, "query");
   return pg_rows(result);
+}
+
+std::vector<pg_rows> pg_connection::run_each(std::string_view sql, std::span<const pg_params> each) {
+  std::vector<pg_rows> results;
+  if (each.empty()) return results;
+  const std::string& name = prepared(sql, each.front().count());
+  if (PQenterPipelineMode(conn_) != 1) throw_failure(conn_, nullptr, "pipeline");
+  bool sent = true;
+  for (const pg_params& params : each)
+    sent = sent && PQsendQueryPrepared(conn_, name.c_str(), params.count(), params.values(), nullptr, nullptr, 0) == 1;
+  if (!sent || PQpipelineSync(conn_) != 1) {
+    PQexitPipelineMode(conn_);
+    throw store_unavailable(std::string("pipeline: ") + PQerrorMessage(conn_));
+  }
+  // Every statement's result (then a null that ends it), then the sync point. A failed statement
+  // aborts the ones after it; the first failure is the one reported.
+  PGresult* failure = nullptr;
+  bool broken = false;
+  for (std::size_t i = 0; i < each.size() && !broken; ++i) {
+    PGresult* result = PQgetResult(conn_);
+    if (!result) {
+      broken = true;
+      break;
+    }
+    const ExecStatusType status = PQresultStatus(result);
+    if (status == PGRES_TUPLES_OK || status == PGRES_COMMAND_OK) {
+      results.emplace_back(result);
+    } else if (status == PGRES_FATAL_ERROR && !failure) {
+      failure = result;
+    } else {
+      PQclear(result);
+    }
+    if (PGresult* end = PQgetResult(conn_)) PQclear(end);  // the null after each statement's result
+  }
+  if (!broken) {
+    PGresult* sync = PQgetResult(conn_);
+    broken = PQresultStatus(sync) != PGRES_PIPELINE_SYNC;
+    PQclear(sync);
+  }
+  PQexitPipelineMode(conn_);
+  if (failure) throw_failure(conn_, failure, "query");
+  if (broken || results.size() != each.size())
+    throw store_unavailable(std::string("pipeline: the connection was lost: ") + PQerrorMessage(conn_));
+  return results;
 }
 
 void pg_connection::execute(const std::string& sql) {

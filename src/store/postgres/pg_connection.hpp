@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -112,6 +113,10 @@ class pg_connection {
   /// Runs one statement, prepared on first use on this connection. Throws pg_error when the
   /// statement fails, store_unavailable when the connection is lost or the server refuses work.
   pg_rows run(std::string_view sql, const pg_params& params = pg_params());
+  /// Runs `sql` once per parameter set, all sent before the first answer is read (libpq's
+  /// pipeline mode: one round trip instead of one per statement), in the transaction in progress.
+  /// The results in order. Throws like run(); the transaction is then aborted.
+  std::vector<pg_rows> run_each(std::string_view sql, std::span<const pg_params> each);
   /// Runs statements without parameters (simple query protocol): BEGIN, COMMIT, migrations.
   void execute(const std::string& sql);
 
@@ -120,6 +125,9 @@ class pg_connection {
   pg_conn* native() const noexcept { return conn_; }
 
  private:
+  /// The name of `sql` prepared on this connection (prepared now if it was not).
+  const std::string& prepared(std::string_view sql, int parameters);
+
   pg_conn* conn_ = nullptr;
   std::unordered_map<std::string, std::string> prepared_;  // SQL text -> statement name
 };
