@@ -13,7 +13,7 @@ import threading
 import jwt
 import pytest
 
-from harness import DEFAULT_PASSWORD, Server, expect_error, expect_ok, unique_email
+from harness import DEFAULT_PASSWORD, Server, expect_error, expect_ok, postgres_url, schema_for, unique_email
 
 SLOW_HASHING = {"PASSWORD_HASH_MEMORY_KIB": "65536", "PASSWORD_HASH_ITERATIONS": "3"}
 
@@ -192,6 +192,17 @@ def test_without_a_secret_key_every_process_uses_the_one_kept_in_the_database(st
     again = start_server(workdir=workdir, secret_key=None)
     assert expect_ok(again.client().get("/me", headers={"Authorization": f"Bearer {token}"})) == user
     assert not list(workdir.glob("*.secret"))
+
+
+@pytest.mark.postgres_only
+@pytest.mark.parametrize("scheme", ["postgres://", "postgresql+psycopg2://"])
+def test_the_other_spellings_of_a_postgresql_url_work(start_server, tmp_path, scheme):
+    workdir = tmp_path / "spelling"
+    database_url = postgres_url(schema_for(workdir / "test.db")).replace("postgresql://", scheme, 1)
+    server = start_server(workdir=workdir, env={"DATABASE_URL": database_url})
+    client = server.client()
+    user = client.new_user()
+    assert expect_ok(client.get("/me", as_user=user))["id"] == user.id
 
 
 @pytest.mark.sqlite_only
