@@ -156,15 +156,16 @@ bool publisher::publish(batch& work) {
   }
 }
 
-std::vector<store::notification> publisher::notifications_of(
-    std::span<const result<store::claimed_presence>> claims, std::span<const signaling::presence_event> events) {
+std::vector<store::notification> publisher::notifications_of(std::span<const result<store::claimed_presence>> claims,
+                                                             std::span<const signaling::presence_event> events) {
   // One listener connection receives both channels in the order they were sent: events keep
   // their order (a signal sent before an update arrives before it) when consecutive events of one
   // channel share a payload.
   std::vector<std::pair<std::string, event>> addressed;
   for (const auto& claimed : claims)
     if (claimed)
-      addressed.emplace_back(names_.presence(), event{event::kind::online, event::cause::left, claimed->peer, 0, 0, {}});
+      addressed.emplace_back(names_.presence(),
+                             event{event::kind::online, event::cause::left, claimed->peer, 0, 0, {}});
   for (const event& e : events) {
     if (e.what == event::kind::online) continue;
     addressed.emplace_back(e.what == event::kind::signal ? names_.process(e.target_process) : names_.presence(), e);
@@ -173,7 +174,8 @@ std::vector<store::notification> publisher::notifications_of(
   for (std::size_t first = 0; first < addressed.size();) {
     std::size_t last = first;
     std::vector<event> run;
-    while (last < addressed.size() && addressed[last].first == addressed[first].first) run.push_back(addressed[last++].second);
+    while (last < addressed.size() && addressed[last].first == addressed[first].first)
+      run.push_back(addressed[last++].second);
     for (auto& payload : packer_.pack(run)) out.push_back({addressed[first].first, std::move(payload)});
     first = last;
   }
