@@ -66,6 +66,13 @@ struct error {
 template <class T>
 using result = std::expected<T, error>;
 
+/// True for result<T>: code generic over what a function returns (a transaction that commits
+/// only when its body succeeded) asks whether it failed.
+template <class T>
+inline constexpr bool is_result_v = false;
+template <class T>
+inline constexpr bool is_result_v<result<T>> = true;
+
 inline std::unexpected<error> fail(errc code, std::string detail = {}) {
   return std::unexpected(error{code, std::move(detail), {}});
 }

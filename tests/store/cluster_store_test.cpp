@@ -28,12 +28,7 @@ using sig::store::presence_claim;
 class ClusterStore : public testing::Test {
  protected:
   void SetUp() override {
-    const auto url = postgres_test_url();
-    if (!url) {
-      const char* ci = std::getenv("CI");
-      if (ci && std::string(ci) == "true") FAIL() << "CI=true but no test PostgreSQL";
-      GTEST_SKIP() << "no test PostgreSQL (see postgres_test_database.hpp)";
-    }
+    REQUIRE_TEST_POSTGRES(url);
     schema = std::make_unique<postgres_schema>(*url);
     a = open();
     b = open();

@@ -47,6 +47,11 @@ std::optional<std::string> postgres_test_url() {
   return std::nullopt;
 }
 
+bool postgres_tests_required() {
+  const char* ci = std::getenv("CI");
+  return ci && std::string(ci) == "true";
+}
+
 postgres_schema::postgres_schema(const std::string& server_url)
     : server_url_(server_url), name_("store_test_" + sig::random_hex(8)) {
   run(server_url_, "CREATE SCHEMA " + name_);

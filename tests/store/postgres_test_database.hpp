@@ -3,6 +3,8 @@
 // named by SIG_TEST_POSTGRES_URL_FILE. Each test gets a schema of its own, dropped afterwards.
 #pragma once
 
+#include <gtest/gtest.h>
+
 #include <optional>
 #include <string>
 
@@ -11,6 +13,18 @@ namespace store_test {
 /// The server's URL; nullopt when none was configured (PostgreSQL tests then skip, except under
 /// CI=true, where they fail: CI must run them).
 std::optional<std::string> postgres_test_url();
+
+/// CI=true: the PostgreSQL tests must run.
+bool postgres_tests_required();
+
+/// In a fixture's SetUp: the test server's URL into `url`, or the test ends here, skipped (failed
+/// when postgres_tests_required()).
+#define REQUIRE_TEST_POSTGRES(url)                                                           \
+  const auto url = ::store_test::postgres_test_url();                                        \
+  if (!url) {                                                                                \
+    if (::store_test::postgres_tests_required()) FAIL() << "CI=true but no test PostgreSQL"; \
+    GTEST_SKIP() << "no test PostgreSQL (see postgres_test_database.hpp)";                   \
+  }
 
 /// A fresh schema on the test server, dropped with this object.
 class postgres_schema {

@@ -67,8 +67,7 @@ class postgres_harness final : public store_harness {
 std::unique_ptr<store_harness> open_postgres() {
   const auto url = postgres_test_url();
   if (!url) {
-    const char* ci = std::getenv("CI");
-    if (ci && std::string(ci) == "true")
+    if (postgres_tests_required())
       throw std::runtime_error("CI=true but no test PostgreSQL: set SIG_TEST_POSTGRES_URL(_FILE)");
     return nullptr;
   }

@@ -3,6 +3,7 @@
 
 #include "core/clock.hpp"
 #include "core/embedded.hpp"
+#include "store/migration.hpp"
 
 #include <array>
 #include <string_view>
@@ -11,11 +12,6 @@ SIG_DECLARE_EMBEDDED(postgres_v001);
 
 namespace sig::store::postgres {
 namespace {
-
-struct migration {
-  std::int64_t version;
-  std::string_view script;
-};
 
 const std::array<migration, 1> migrations{{{1, SIG_EMBEDDED(postgres_v001)}}};
 
@@ -31,9 +27,7 @@ void migrate(pg_pool& pool) {
     db.run("SELECT pg_advisory_xact_lock(hashtext(current_schema() || '.signaling-migrations'))");
     db.execute("CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, applied_at BIGINT NOT NULL)");
     const std::int64_t applied = db.run("SELECT COALESCE(MAX(version), 0) FROM schema_migrations").int64(0, 0);
-    if (applied > migrations.back().version)
-      throw store_unavailable("the database schema (version " + std::to_string(applied) +
-                              ") is newer than this server knows; upgrade the server");
+    refuse_newer_schema(applied, migrations);
     for (const migration& m : migrations) {
       if (m.version <= applied) continue;
       db.execute(std::string(m.script));

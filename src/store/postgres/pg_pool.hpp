@@ -66,11 +66,6 @@ class pg_pool {
   std::vector<std::unique_ptr<pg_connection>> idle_;  // null entries: slots without a connection
 };
 
-template <class T>
-inline constexpr bool is_result_v = false;
-template <class T>
-inline constexpr bool is_result_v<result<T>> = true;
-
 template <class F>
 auto pg_pool::read(F&& f) {
   for (int attempt = 1;; ++attempt) {

@@ -3,6 +3,7 @@
 
 #include "core/clock.hpp"
 #include "core/embedded.hpp"
+#include "store/migration.hpp"
 #include "store/sqlite/connection.hpp"
 #include "store/store.hpp"
 
@@ -13,11 +14,6 @@ SIG_DECLARE_EMBEDDED(sqlite_v001);
 
 namespace sig::store::sqlite {
 namespace {
-
-struct migration {
-  std::int64_t version;
-  std::string_view script;
-};
 
 const std::array<migration, 1> migrations{{{1, SIG_EMBEDDED(sqlite_v001)}}};
 
@@ -33,9 +29,7 @@ void migrate(connection& db) {
     current.step();
     return current.int64_at(0);
   }();
-  if (applied > migrations.back().version)
-    throw store_unavailable("the database schema (version " + std::to_string(applied) +
-                            ") is newer than this server knows; upgrade the server");
+  refuse_newer_schema(applied, migrations);
   for (const migration& m : migrations) {
     if (m.version <= applied) continue;
     db.execute(std::string(m.script));

@@ -58,11 +58,6 @@ class sqlite_store final : public store {
 
 namespace sig::store::sqlite {
 
-template <class T>
-inline constexpr bool is_result_v = false;
-template <class T>
-inline constexpr bool is_result_v<result<T>> = true;
-
 template <class F>
 auto sqlite_store::write(F&& f) {
   return writer_.with_connection([&](connection& db) {
