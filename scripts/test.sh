@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Command (b) of the README, and what CI runs: installs the dependencies, builds and runs every
-# test (unit, store and end-to-end) on the Release build, then builds with AddressSanitizer +
-# UndefinedBehaviorSanitizer and runs the unit and store tests there too.
+# test (unit, store and end-to-end, on SQLite and on PostgreSQL, single processes and clusters) on
+# the Release build, then builds with AddressSanitizer + UndefinedBehaviorSanitizer and runs the
+# unit and store tests there too. The PostgreSQL servers are throwaway ones that the tests start
+# and remove themselves (scripts/test-postgres.sh, as the `postgres` user when run as root).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
