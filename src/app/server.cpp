@@ -65,8 +65,8 @@ cluster::cluster_config cluster_settings(const server_config& config) {
 // the hub goes, however run_server ends.
 class running_node {
  public:
-  running_node(cluster::cluster_node& node, signaling::hub& hub) : node_(node) {
-    node_.start(hub);
+  running_node(cluster::cluster_node& node, signaling::hub& hub, telemetry::metrics& metrics) : node_(node) {
+    node_.start(hub, metrics);
     // Agents registering before the hub knows the other processes' peers would miss them in
     // their existing_peers.
     if (!node_.wait_ready(std::chrono::seconds(10)))
@@ -234,7 +234,7 @@ int run_server(const server_config& config) {
                                                        : "postgresql, cluster process " + std::to_string(node->id()));
 
   std::optional<running_node> cluster_running;
-  if (node) cluster_running.emplace(*node, hub);
+  if (node) cluster_running.emplace(*node, hub, metrics);
   std::vector<std::thread> workers;
   for (std::size_t i = 1; i < io_threads; ++i) workers.emplace_back([&io] { io.run(); });
   io.run();

@@ -16,9 +16,10 @@ cluster_node::cluster_node(store::cluster_store& db, cluster_config config)
 
 cluster_node::~cluster_node() { stop(std::chrono::milliseconds(0)); }
 
-void cluster_node::start(signaling::hub& hub) {
-  publisher_ = std::make_unique<publisher>(db_, hub, config_, self_, names_);
-  listener_ = std::make_unique<listener>(db_, hub, config_, self_, names_);
+void cluster_node::start(signaling::hub& hub, telemetry::metrics& metrics) {
+  publisher_ = std::make_unique<publisher>(db_, hub, metrics, config_, self_, names_);
+  listener_ = std::make_unique<listener>(db_, hub, metrics, config_, self_, names_);
+  metrics.watch_cluster([this] { return ready(); });
   publisher_->start([this] { listener_->request_reconciliation(); });
   listener_->start();
 }

@@ -25,8 +25,8 @@ class cluster_node final : public signaling::presence_bus {
   domain::process_id id() const noexcept { return self_; }
 
   /// Starts publishing and listening for `hub`, which was made with this node as its bus and
-  /// id() as its process id.
-  void start(signaling::hub& hub);
+  /// id() as its process id; their figures go to `metrics`.
+  void start(signaling::hub& hub, telemetry::metrics& metrics);
   /// Sends what is queued (for at most `grace`), leaves the cluster and stops the threads.
   void stop(std::chrono::milliseconds grace);
 

@@ -14,9 +14,9 @@ constexpr auto last_retry = std::chrono::milliseconds(2000);
 
 }  // namespace
 
-listener::listener(store::cluster_store& db, signaling::hub& hub, const cluster_config& config, domain::process_id self,
-                   channels names)
-    : db_(db), hub_(hub), config_(config), self_(self), names_(std::move(names)) {}
+listener::listener(store::cluster_store& db, signaling::hub& hub, telemetry::metrics& metrics,
+                   const cluster_config& config, domain::process_id self, channels names)
+    : db_(db), hub_(hub), metrics_(metrics), config_(config), self_(self), names_(std::move(names)) {}
 
 listener::~listener() { stop(); }
 
@@ -69,6 +69,7 @@ void listener::reconcile(store::notification_listener& connection) {
   const auto rows = connection.presence_snapshot();
   hub_.reconcile(rows, mark);
   reconciliations_.fetch_add(1, std::memory_order_relaxed);
+  metrics_.cluster_reconciled();
   spdlog::debug("cluster: reconciled with {} presence rows", rows.size());
 }
 
@@ -80,6 +81,7 @@ void listener::apply(const store::notification& n) {
   }
   if (payload->origin == self_) return;  // applied here already
   for (const auto& e : payload->events) hub_.apply_remote(e);
+  metrics_.cluster_events_received(payload->events.size());
 }
 
 }  // namespace sig::cluster

@@ -9,6 +9,7 @@
 #include "cluster/publisher.hpp"
 #include "signaling/hub.hpp"
 #include "store/cluster_store.hpp"
+#include "telemetry/metrics.hpp"
 
 #include <atomic>
 #include <thread>
@@ -17,8 +18,8 @@ namespace sig::cluster {
 
 class listener {
  public:
-  listener(store::cluster_store& db, signaling::hub& hub, const cluster_config& config, domain::process_id self,
-           channels names);
+  listener(store::cluster_store& db, signaling::hub& hub, telemetry::metrics& metrics, const cluster_config& config,
+           domain::process_id self, channels names);
   listener(const listener&) = delete;
   listener& operator=(const listener&) = delete;
   ~listener();
@@ -41,6 +42,7 @@ class listener {
 
   store::cluster_store& db_;
   signaling::hub& hub_;
+  telemetry::metrics& metrics_;
   const cluster_config config_;
   const domain::process_id self_;
   const channels names_;

@@ -23,9 +23,15 @@ event offline_event(const domain::peer_info& peer, event::cause why) {
 
 }  // namespace
 
-publisher::publisher(store::cluster_store& db, signaling::hub& hub, const cluster_config& config,
-                     domain::process_id self, channels names)
-    : db_(db), hub_(hub), config_(config), self_(self), names_(std::move(names)), packer_(self, payload_bytes) {}
+publisher::publisher(store::cluster_store& db, signaling::hub& hub, telemetry::metrics& metrics,
+                     const cluster_config& config, domain::process_id self, channels names)
+    : db_(db),
+      hub_(hub),
+      metrics_(metrics),
+      config_(config),
+      self_(self),
+      names_(std::move(names)),
+      packer_(self, payload_bytes) {}
 
 publisher::~publisher() { stop(std::chrono::milliseconds(0)); }
 
@@ -135,13 +141,18 @@ bool publisher::publish(batch& work) {
   }
   for (auto& [key, peer] : updated) writes.updated.push_back(std::move(peer));
   try {
+    std::size_t notifications = 0;
     auto outcomes = db_.publish(writes, [&](std::span<const result<store::claimed_presence>> claims) {
-      return notifications_of(claims, work.events);
+      auto composed = notifications_of(claims, work.events);
+      notifications = composed.size();
+      return composed;
     });
+    metrics_.cluster_batch_published(notifications);
     if (!healthy_.exchange(true)) spdlog::info("cluster: the database takes this process's presence writes again");
     join_claimed(work, outcomes);
     return true;
   } catch (const store::store_unavailable& e) {
+    metrics_.cluster_publish_failed();
     if (healthy_.exchange(false)) spdlog::warn("cluster: cannot write presence ({}); retrying", e.what());
     reliable_since_ = clock::now();
     for (registration& r : work.registrations) r.done(fail(errc::overloaded));
@@ -150,6 +161,7 @@ bool publisher::publish(batch& work) {
   } catch (const std::exception& e) {
     // A batch the database refuses for good would block every later one: it is dropped, and the
     // other processes' views are corrected by their next reconciliation.
+    metrics_.cluster_publish_failed();
     spdlog::error("cluster: dropping a presence batch the database refused: {}", e.what());
     for (registration& r : work.registrations) r.done(fail(errc::internal));
     return true;
@@ -227,6 +239,7 @@ void publisher::reap() {
     });
     // This process does not hear its own notifications: it applies them itself.
     for (const auto& p : reaped) hub_.apply_remote(offline_event(p, event::cause::lost));
+    metrics_.cluster_peers_reaped(reaped.size());
     if (!reaped.empty()) spdlog::info("cluster: {} peers of dead processes announced offline", reaped.size());
   } catch (const store::store_unavailable& e) {
     if (healthy_.exchange(false)) spdlog::warn("cluster: reaping failed ({})", e.what());

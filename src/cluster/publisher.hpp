@@ -11,6 +11,7 @@
 #include "cluster/payloads.hpp"
 #include "signaling/hub.hpp"
 #include "store/cluster_store.hpp"
+#include "telemetry/metrics.hpp"
 
 #include <atomic>
 #include <condition_variable>
@@ -44,8 +45,8 @@ struct channels {
 
 class publisher {
  public:
-  publisher(store::cluster_store& db, signaling::hub& hub, const cluster_config& config, domain::process_id self,
-            channels names);
+  publisher(store::cluster_store& db, signaling::hub& hub, telemetry::metrics& metrics, const cluster_config& config,
+            domain::process_id self, channels names);
   publisher(const publisher&) = delete;
   publisher& operator=(const publisher&) = delete;
   ~publisher();
@@ -78,6 +79,7 @@ class publisher {
 
   store::cluster_store& db_;
   signaling::hub& hub_;
+  telemetry::metrics& metrics_;
   const cluster_config config_;
   const domain::process_id self_;
   const channels names_;

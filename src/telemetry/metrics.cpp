@@ -144,7 +144,28 @@ std::string metrics::render(std::size_t registered_peers) const {
          std::to_string(slow_consumers_.load(std::memory_order_relaxed)));
   header(out, "signaling_ws_rate_limited_total", "counter", "WebSocket messages dropped by the rate limit");
   sample(out, "signaling_ws_rate_limited_total", "", std::to_string(rate_limited_.load(std::memory_order_relaxed)));
+  if (cluster_ready_) render_cluster(out);
   return out;
+}
+
+void metrics::render_cluster(std::string& out) const {
+  const auto counter = [&](std::string_view name, std::string_view help, const std::atomic<std::uint64_t>& value) {
+    header(out, name, "counter", help);
+    sample(out, name, "", std::to_string(value.load(std::memory_order_relaxed)));
+  };
+  header(out, "signaling_cluster_ready", "gauge",
+         "1 when this process hears the other cluster processes and can write its presence");
+  sample(out, "signaling_cluster_ready", "", cluster_ready_() ? "1" : "0");
+  counter("signaling_cluster_events_received_total", "Presence events applied from other processes", cluster_received_);
+  counter("signaling_cluster_publish_batches_total", "Presence write transactions of this process", cluster_batches_);
+  counter("signaling_cluster_notifications_sent_total", "NOTIFY payloads sent by this process", cluster_notifications_);
+  counter("signaling_cluster_publish_failures_total", "Presence write transactions that the database refused",
+          cluster_failures_);
+  counter("signaling_cluster_reconciliations_total",
+          "Times this process rebuilt its view from the presence table (start, reconnection, checksum mismatch)",
+          cluster_reconciliations_);
+  counter("signaling_cluster_peers_reaped_total", "Peers of dead processes announced offline by this process",
+          cluster_reaped_);
 }
 
 }  // namespace sig::telemetry

@@ -8,6 +8,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -56,6 +57,24 @@ class metrics {
   void ws_slow_consumer_dropped() noexcept { slow_consumers_.fetch_add(1, std::memory_order_relaxed); }
   void ws_rate_limited() noexcept { rate_limited_.fetch_add(1, std::memory_order_relaxed); }
 
+  // A cluster process (PostgreSQL): its exchanges with the others. Rendered once watch_cluster()
+  // was called.
+  /// `ready`: whether the process is in step with the cluster (sampled at each rendering). Call
+  /// once, before serving.
+  void watch_cluster(std::function<bool()> ready) { cluster_ready_ = std::move(ready); }
+  void cluster_events_received(std::uint64_t count) noexcept {
+    cluster_received_.fetch_add(count, std::memory_order_relaxed);
+  }
+  void cluster_batch_published(std::uint64_t notifications) noexcept {
+    cluster_batches_.fetch_add(1, std::memory_order_relaxed);
+    cluster_notifications_.fetch_add(notifications, std::memory_order_relaxed);
+  }
+  void cluster_publish_failed() noexcept { cluster_failures_.fetch_add(1, std::memory_order_relaxed); }
+  void cluster_reconciled() noexcept { cluster_reconciliations_.fetch_add(1, std::memory_order_relaxed); }
+  void cluster_peers_reaped(std::uint64_t count) noexcept {
+    cluster_reaped_.fetch_add(count, std::memory_order_relaxed);
+  }
+
   /// The exposition text; `registered_peers` is sampled by the caller.
   std::string render(std::size_t registered_peers) const;
 
@@ -78,6 +97,15 @@ class metrics {
   labelled_counter sent_;
   std::atomic<std::uint64_t> slow_consumers_{0};
   std::atomic<std::uint64_t> rate_limited_{0};
+  std::function<bool()> cluster_ready_;
+  std::atomic<std::uint64_t> cluster_received_{0};
+  std::atomic<std::uint64_t> cluster_batches_{0};
+  std::atomic<std::uint64_t> cluster_notifications_{0};
+  std::atomic<std::uint64_t> cluster_failures_{0};
+  std::atomic<std::uint64_t> cluster_reconciliations_{0};
+  std::atomic<std::uint64_t> cluster_reaped_{0};
+
+  void render_cluster(std::string& out) const;
 };
 
 }  // namespace sig::telemetry

@@ -40,6 +40,12 @@ REST_ROUTES = {
 
 # -- health and description ----------------------------------------------------------------------------
 
+def expect_status_text(response) -> str:
+    assert response.status_code == 200, response.text
+    assert response.headers["Content-Type"].startswith("text/plain"), response.headers
+    return response.text
+
+
 def test_healthz(api):
     assert expect_ok(api.get("/healthz")) == {"status": "ok"}
 
@@ -192,6 +198,22 @@ def test_without_a_secret_key_every_process_uses_the_one_kept_in_the_database(st
     again = start_server(workdir=workdir, secret_key=None)
     assert expect_ok(again.client().get("/me", headers={"Authorization": f"Bearer {token}"})) == user
     assert not list(workdir.glob("*.secret"))
+
+
+@pytest.mark.postgres_only
+def test_metrics_of_a_cluster_process(api):
+    api.new_user()  # a registration: nothing to publish yet, but the process is in step
+    text = expect_status_text(api.get("/metrics"))
+    values = {line.split()[0]: float(line.split()[1]) for line in text.splitlines() if line.startswith("signaling_cluster")}
+    assert values["signaling_cluster_ready"] == 1
+    assert values["signaling_cluster_reconciliations_total"] >= 1
+    for name in ("events_received", "publish_batches", "notifications_sent", "publish_failures", "peers_reaped"):
+        assert f"signaling_cluster_{name}_total" in values, name
+
+
+@pytest.mark.sqlite_only
+def test_a_single_process_has_no_cluster_metrics(api):
+    assert "signaling_cluster" not in expect_status_text(api.get("/metrics"))
 
 
 @pytest.mark.postgres_only

@@ -120,7 +120,8 @@ class listener_test : public testing::Test {
   fake_cluster_store store_{db};
   recording_bus bus;
   hub h{bus, 1};
-  listener ear{store_, h, short_timings(), 1, channels{"test"}};
+  sig::telemetry::metrics figures{{}, {}, {}};
+  listener ear{store_, h, figures, short_timings(), 1, channels{"test"}};
 };
 
 TEST_F(listener_test, starts_from_the_table_then_applies_the_others_news_but_not_its_own) {

@@ -158,7 +158,8 @@ class publisher_test : public testing::Test {
   cluster_config config = short_timings();
   recording_bus bus;
   hub h{bus, 1};
-  publisher writer{db, h, config, 1, channels{"test"}};
+  sig::telemetry::metrics figures{{}, {}, {}};
+  publisher writer{db, h, figures, config, 1, channels{"test"}};
   answer answers;
 };
 
