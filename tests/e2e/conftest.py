@@ -9,6 +9,8 @@
 
 from __future__ import annotations
 
+import shutil
+
 import pytest
 
 from harness import Client, Server, ServerBinaryMissing, database_backend, server_binary
@@ -79,9 +81,11 @@ def cluster_postgres():
     """A PostgreSQL of the cluster suite's own: its tests restart it and cut processes off it."""
     from cluster_fixtures import Postgres, suite_postgres_state
 
-    postgres = Postgres(suite_postgres_state())
+    state = suite_postgres_state()
+    postgres = Postgres(state)
     yield postgres
     postgres.stop()
+    shutil.rmtree(state, ignore_errors=True)
 
 
 @pytest.fixture
