@@ -9,8 +9,17 @@ namespace sig::store::sqlite {
 namespace {
 
 [[noreturn]] void throw_error(sqlite3* db, std::string_view what) {
-  throw store_unavailable(std::string(what) + ": " + (db ? sqlite3_errmsg(db) : "out of memory"));
+  if (!db) throw sqlite_error(std::string(what) + ": out of memory", SQLITE_NOMEM);
+  throw sqlite_error(std::string(what) + ": " + sqlite3_errmsg(db), sqlite3_extended_errcode(db));
 }
+
+// The database belongs to this process alone while it runs (SQLite serves one server process;
+// PostgreSQL is the store to share). "unix-excl" takes one exclusive lock on the file for the
+// whole process, which its connections (the writer and the readers) still share, and keeps the
+// WAL index in heap memory instead of a memory-mapped -shm file: a -shm file truncated under a
+// running server would otherwise kill it with SIGBUS at its next transaction. Another process
+// (a second server, the sqlite3 shell) gets "database is locked" instead of a share of the file.
+constexpr const char* vfs_of_this_process_only = "unix-excl";
 
 }  // namespace
 
@@ -56,15 +65,19 @@ bool statement::is_null_at(int column) const { return sqlite3_column_type(handle
 
 connection::connection(const std::string& path) {
   constexpr int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
-  if (sqlite3_open_v2(path.c_str(), &db_, flags, nullptr) != SQLITE_OK) {
+  if (const int rc = sqlite3_open_v2(path.c_str(), &db_, flags, vfs_of_this_process_only); rc != SQLITE_OK) {
     const std::string message = db_ ? sqlite3_errmsg(db_) : "out of memory";
     sqlite3_close(db_);
-    throw store_unavailable("cannot open " + path + ": " + message);
+    throw sqlite_error("cannot open " + path + ": " + message, rc);
   }
   sqlite3_extended_result_codes(db_, 1);
-  // Writers in other processes (or a checkpoint) may hold the lock briefly; wait instead of failing.
+  // The connections of this process may hold SQLite's locks briefly (a checkpoint, the WAL index
+  // rebuilt at start), and a server that is still stopping holds the file: wait instead of failing.
   sqlite3_busy_timeout(db_, 5000);
   try {
+    // Nothing of the database file is memory-mapped either (whatever the SQLite build's default):
+    // a mapped file truncated under the server would be a SIGBUS too, where a read is an error.
+    execute("PRAGMA mmap_size=0");
     execute("PRAGMA journal_mode=WAL");
     execute("PRAGMA synchronous=NORMAL");
     execute("PRAGMA foreign_keys=ON");
@@ -96,7 +109,7 @@ void connection::execute(const std::string& sql) {
   if (sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &message) != SQLITE_OK) {
     const std::string text = message ? message : "unknown error";
     sqlite3_free(message);
-    throw store_unavailable("exec: " + text);
+    throw sqlite_error("exec: " + text, sqlite3_extended_errcode(db_));
   }
 }
 

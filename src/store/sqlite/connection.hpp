@@ -2,6 +2,8 @@
 // reading, and transactions. Not thread-safe: one thread uses a connection at a time.
 #pragma once
 
+#include "store/store.hpp"
+
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -33,7 +35,7 @@ class statement {
     return *this;
   }
 
-  /// True when a row is available; false when done. Throws store_unavailable on errors, and
+  /// True when a row is available; false when done. Throws sqlite_error on errors, and
   /// constraint_violation on constraint failures.
   bool step();
 
@@ -45,6 +47,17 @@ class statement {
   sqlite3_stmt* handle_;
 };
 
+/// A failed SQLite call. Carries SQLite's extended result code, so that the store can tell a full
+/// disk or an I/O error (which readiness must report) from other failures.
+class sqlite_error : public store_unavailable {
+ public:
+  sqlite_error(const std::string& what, int extended_code) : store_unavailable(what), code_(extended_code) {}
+  int extended_code() const noexcept { return code_; }
+
+ private:
+  int code_;
+};
+
 /// Thrown by statement::step when a UNIQUE, PRIMARY KEY, FOREIGN KEY or CHECK constraint fails.
 struct constraint_violation {
   int extended_code;
@@ -52,7 +65,8 @@ struct constraint_violation {
 
 class connection {
  public:
-  /// Opens (creating if needed) the database file with WAL, foreign keys and a busy timeout.
+  /// Opens (creating if needed) the database file with WAL, foreign keys and a busy timeout, for
+  /// this process alone (see connection.cpp). Throws sqlite_error.
   explicit connection(const std::string& path);
   connection(const connection&) = delete;
   connection& operator=(const connection&) = delete;
