@@ -38,8 +38,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "lib"))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "rest"))
 import wsclient  # noqa: E402
-from common import (OURS_BIN, ROOT, SECRET_KEY, HttpConn, free_port, mint_token, percentile,  # noqa: E402
-                    save, wait_quiet)
+from common import (OURS_BIN, OURS_LIMITS_OFF, ROOT, SECRET_KEY, HttpConn, free_port,  # noqa: E402
+                    mint_token, percentile, save, sqlite_token_stamps, wait_quiet)
 
 try:
     import uvloop
@@ -81,12 +81,14 @@ class Process:
     """One server process."""
 
     def __init__(self, database_url, env=None):
+        self.database_url = database_url
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.dir = Path(tempfile.mkdtemp(prefix="bench-cluster-"))
         e = dict(os.environ, HOST="127.0.0.1", PORT=str(self.port), SECRET_KEY=SECRET_KEY,
                  DATABASE_URL=database_url, PASSWORD_HASH_MEMORY_KIB="8", PASSWORD_HASH_ITERATIONS="1",
                  LOG_LEVEL="warn")
+        e.update(OURS_LIMITS_OFF)  # the whole load comes from one address and one machine: limits off
         e.update(env or {})
         self.log = open(self.dir / "server.log", "wb")
         self.proc = subprocess.Popen([str(Path(OURS_BIN).resolve())], env=e, stdout=self.log, stderr=subprocess.STDOUT, cwd=self.dir)
@@ -167,8 +169,26 @@ async def rest(process, method, path, token=None, body=None):
         await conn.close()
 
 
+def token_stamps(database_url, ids):
+    """{user id: token_stamp} of `ids`, read from the servers' database (PostgreSQL or SQLite)."""
+    if database_url.startswith("sqlite:///"):
+        return sqlite_token_stamps(database_url[len("sqlite:///"):], ids)
+    import psycopg2
+    db = psycopg2.connect(database_url)  # the URL's options=-csearch_path=... selects the schema
+    try:
+        with db.cursor() as cur:
+            cur.execute("SELECT id, token_stamp FROM users WHERE id = ANY(%s)", (list(ids),))
+            stamps = dict(cur.fetchall())
+    finally:
+        db.close()
+    missing = [i for i in ids if not stamps.get(i)]
+    assert not missing, f"no token stamp for users {missing[:5]}"
+    return stamps
+
+
 async def users(process, count, prefix):
-    """`count` users registered through `process`; their tokens (minted with SECRET_KEY)."""
+    """`count` users registered through `process`; their tokens (minted with SECRET_KEY and each
+    user's token stamp, read from the database)."""
     conns = [await HttpConn.open(process.port) for _ in range(8)]
     ids = [None] * count
 
@@ -181,7 +201,8 @@ async def users(process, count, prefix):
     await asyncio.gather(*(worker(c, range(k, count, 8)) for k, c in enumerate(conns)))
     for c in conns:
         await c.close()
-    return [mint_token(i) for i in ids]
+    stamps = token_stamps(process.database_url, ids)
+    return [mint_token(i, stamps[i]) for i in ids]
 
 
 async def organization(process, tokens, subnet="10.0.0.0/16"):

@@ -3,7 +3,8 @@
 Two servers ("targets"):
   ours      build/bench/bin/signaling-server (C++), Argon2id, SQLite
   baseline  /work/shared/baseline/seed_fastapi/run.sh (FastAPI + uvicorn), bcrypt cost 12, SQLite
-Each benchmark starts a fresh server with a fresh SQLite database in a temp directory.
+Each benchmark starts a fresh server with a fresh SQLite database in a temp directory. Ours runs
+with its abuse limits off (OURS_LIMITS_OFF).
 """
 import asyncio
 import base64
@@ -30,6 +31,12 @@ RESULTS = Path(os.environ.get("BENCH_RESULTS", ROOT / "bench/results"))
 SECRET_KEY = "bench-secret-key-0123456789abcdef0123456789abcdef"
 PASSWORD = "password123"
 TARGETS = ("ours", "baseline")
+# A benchmark's whole load comes from one address (127.0.0.1) and one machine: thousands of
+# registrations, connections and WebSockets that ours' per-address/per-user abuse limits would
+# refuse. 0 turns each off; the limits themselves are measured by tests/e2e/test_abuse_limits.py.
+OURS_LIMITS_OFF = {"AUTH_RATE_PER_ADDRESS_PER_MINUTE": "0", "AUTH_RATE_PER_ACCOUNT_PER_MINUTE": "0",
+                   "MAX_CONNECTIONS_PER_ADDRESS": "0", "MAX_PENDING_HANDSHAKES": "0",
+                   "MAX_WEBSOCKETS_PER_USER": "0"}
 
 # 1,000 agents need > 2,000 descriptors in server and client; children inherit the limit.
 _soft, _hard = resource.getrlimit(resource.RLIMIT_NOFILE)
@@ -60,6 +67,8 @@ class Server:
         self.db = self.dir / "signaling.db"
         e = dict(os.environ, HOST="127.0.0.1", PORT=str(self.port), SECRET_KEY=SECRET_KEY,
                  DATABASE_URL=f"sqlite:///{self.db}")  # absolute path: sqlite:////tmp/...
+        if target == "ours":
+            e.update(OURS_LIMITS_OFF)  # one address, one machine: see OURS_LIMITS_OFF
         if target == "ours" and fast_hash:
             e.update(PASSWORD_HASH_MEMORY_KIB="8", PASSWORD_HASH_ITERATIONS="1")
         e.update(env or {})
@@ -173,22 +182,44 @@ def _b64(data):
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
 
 
-def mint_token(user_id, lifetime=3600):
-    """An HS256 JWT signed with SECRET_KEY, as both servers issue (sub, iat, exp, jti).
+def mint_token(user_id, stamp=None, lifetime=3600):
+    """An HS256 JWT signed with SECRET_KEY, as the servers issue: claims sub, iat, exp, jti, and
+    with `stamp` also stm, the user's token stamp (users.token_stamp), without which ours refuses
+    the token (401). The baseline has no token stamp: its tokens are minted with stamp=None.
     Minting avoids one hash-bound /login per seeded user; /login itself is benchmarked apart."""
     now = int(time.time())
     header = _b64(json.dumps({"alg": "HS256", "typ": "JWT"}).encode())
     claims = {"sub": str(user_id), "iat": now, "exp": now + lifetime, "jti": secrets.token_hex(16)}
+    if stamp is not None:
+        claims["stm"] = stamp
     body = _b64(json.dumps(claims).encode())
     sig = hmac.new(SECRET_KEY.encode(), f"{header}.{body}".encode(), hashlib.sha256).digest()
     return f"{header}.{body}.{_b64(sig)}"
+
+
+def sqlite_token_stamps(db_path, ids):
+    """{user id: token_stamp} of `ids`, read from one of ours' SQLite databases."""
+    with sqlite3.connect(db_path, timeout=30) as db:
+        stamps = dict(db.execute("SELECT id, token_stamp FROM users"))
+    missing = [i for i in ids if not stamps.get(i)]
+    assert not missing, f"no token stamp for users {missing[:5]}"
+    return {i: stamps[i] for i in ids}
+
+
+def tokens_for(server, ids):
+    """A minted token for each of the users `ids`: ours' carry the user's token stamp (read from
+    the server's database), the baseline's have none."""
+    if server.target == "ours":
+        stamps = sqlite_token_stamps(server.db, ids)
+        return [mint_token(i, stamps[i]) for i in ids]
+    return [mint_token(i) for i in ids]
 
 
 def seed_users(server, n, prefix="user"):
     """Create n users; returns their ids. Ours: POST /register (the server must run with
     fast_hash). Baseline: rows inserted into its SQLite database with one real bcrypt cost-12
     hash of PASSWORD (what its POST /register would store), because 0.3 s of bcrypt per user
-    would make set-up take minutes."""
+    would make set-up take minutes. Tokens for them: tokens_for(server, ids)."""
     emails = [f"{prefix}{i}@bench.example.com" for i in range(n)]
     if server.target == "ours":
         async def register_all():
@@ -217,7 +248,7 @@ def setup_org(server, n_users, allocate=True, subnet="10.0.0.0/16", prefix="user
     """n_users users; user 0 creates organization 1, the others join it (POST .../join), and with
     allocate every user gets a virtual IP (POST .../allocate_ip). Returns (org_id, tokens)."""
     ids = seed_users(server, n_users, prefix)
-    tokens = [mint_token(i) for i in ids]
+    tokens = tokens_for(server, ids)
 
     async def go():
         c = await HttpConn.open(server.port)
