@@ -157,6 +157,9 @@ class server_fixture {
   asio::io_context io_;
 };
 
+// FUZZ_HTTP_TRACE=1 prints each request's line and status, to see what a corpus file reaches.
+const bool trace = std::getenv("FUZZ_HTTP_TRACE") != nullptr;
+
 // Every response the server can give is well formed.
 void check_response(const response& res, std::string_view target) {
   const unsigned status = res.result_int();
@@ -176,18 +179,27 @@ std::vector<response> serve_bytes(server_fixture& server, std::string_view bytes
     parser.body_limit(server.options().body_limit);
     boost::beast::error_code ec;
     while (!parser.is_done()) {
+      if (bytes.empty()) {
+        parser.put_eof(ec);  // the connection ends here
+        break;
+      }
       const std::size_t used = parser.put(asio::buffer(bytes.data(), bytes.size()), ec);
       bytes.remove_prefix(used);
-      if (ec == bhttp::error::need_more && used > 0) {
+      if (ec == bhttp::error::need_more) {
+        if (used == 0) {  // an incomplete header, and nothing more will come
+          parser.put_eof(ec);
+          break;
+        }
         ec = {};
-        continue;
       }
-      if (ec == bhttp::error::need_more) parser.put_eof(ec);  // the connection ends here
       if (ec) break;
     }
     if (ec || !parser.is_done()) break;  // 400, 413 or 431 from the session, then it closes
     const request req = parser.release();
     response res = server.handle(req);
+    if (trace)
+      std::fprintf(stderr, "%s %s -> %u\n", std::string(req.method_string()).c_str(), std::string(req.target()).c_str(),
+                   res.result_int());
     check_response(res, req.target());
     responses.push_back(std::move(res));
     if (!req.keep_alive()) break;

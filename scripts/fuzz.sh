@@ -35,6 +35,9 @@ cmake --build "$build" --target "${targets[@]}"
 # UBSan stops at the first report (-fno-sanitize-recover) with a stack; ASan reports leaks too.
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
 export ASAN_OPTIONS="detect_leaks=1:abort_on_error=0"
+# Stacks with function names and lines need a symbolizer; Clang 19's own is not always installed.
+symbolizer="$(command -v llvm-symbolizer-19 || command -v llvm-symbolizer || true)"
+[ -n "$symbolizer" ] && export ASAN_SYMBOLIZER_PATH="${ASAN_SYMBOLIZER_PATH:-$symbolizer}"
 
 failed=0
 summary=()
@@ -46,6 +49,10 @@ for target in "${targets[@]}"; do
   options=(-max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1
            -artifact_prefix="$work/artifacts/")
   [ -f "$root/fuzz/$target.dict" ] && options+=(-dict="$root/fuzz/$target.dict")
+  # The WebSocket target registers a new session after an input closed one; that session outlives
+  # the input, which libFuzzer's per-input leak check takes for a leak and scans the heap for (30 ms
+  # an input instead of 1). LeakSanitizer still checks the whole run when the target exits.
+  [ "$target" = fuzz_ws_message ] && options+=(-detect_leaks=0)
 
   echo "fuzz.sh: $target for ${seconds}s (log: $work/log)"
   status=0
