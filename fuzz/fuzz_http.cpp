@@ -8,9 +8,10 @@
 //         keep-alive connection would); "$TOKEN" and "$TOKEN2" in them become the bearer tokens
 //         of the fixture's owner and member, so that a corpus file outlives the tokens of a run;
 //   odd:  a well-formed request of one route (byte 1 picks it from request_templates) with the
-//         credentials that bits 1-2 choose, an Origin header when bit 3 is set, the path
-//         parameters taken from the first line of the rest when bit 4 is set, and the rest as
-//         the body. This reaches every handler with valid framing, where raw bytes rarely get.
+//         credentials that bits 1-2 choose (none, the owner's token, the member's, a token with
+//         a bad signature), an Origin header when bit 3 is set, the path parameters taken from
+//         the first line of the rest when bit 4 is set, and the rest as the body. This reaches
+//         every handler with valid framing, where raw bytes rarely get.
 //
 // Besides the sanitizers' findings, every response is checked: no 500 (an exception escaped a
 // handler), a status in 100-599, and a JSON response body is strict JSON.
