@@ -39,7 +39,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "lib"))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "rest"))
 import wsclient  # noqa: E402
 from common import (OURS_BIN, OURS_LIMITS_OFF, ROOT, SECRET_KEY, HttpConn, free_port,  # noqa: E402
-                    mint_token, percentile, save, sqlite_token_stamps, wait_quiet)
+                    login_stamps, mint_token, percentile, save, wait_quiet)
 
 try:
     import uvloop
@@ -170,9 +170,7 @@ async def rest(process, method, path, token=None, body=None):
 
 
 def token_stamps(database_url, ids):
-    """{user id: token_stamp} of `ids`, read from the servers' database (PostgreSQL or SQLite)."""
-    if database_url.startswith("sqlite:///"):
-        return sqlite_token_stamps(database_url[len("sqlite:///"):], ids)
+    """{user id: token_stamp} of `ids`, read from the servers' PostgreSQL database."""
     import psycopg2
     db = psycopg2.connect(database_url)  # the URL's options=-csearch_path=... selects the schema
     try:
@@ -188,20 +186,23 @@ def token_stamps(database_url, ids):
 
 async def users(process, count, prefix):
     """`count` users registered through `process`; their tokens (minted with SECRET_KEY and each
-    user's token stamp, read from the database)."""
+    user's token stamp: read from PostgreSQL; on SQLite, whose file the server holds exclusively,
+    from one /login each)."""
     conns = [await HttpConn.open(process.port) for _ in range(8)]
-    ids = [None] * count
+    ids, emails = [None] * count, [f"{prefix}-{i}-{uuid.uuid4().hex[:6]}@bench.example.com" for i in range(count)]
 
     async def worker(conn, indices):
         for i in indices:
-            status, body = await conn.request("POST", "/register", body={
-                "email": f"{prefix}-{i}-{uuid.uuid4().hex[:6]}@bench.example.com", "password": "password123"})
+            status, body = await conn.request("POST", "/register", body={"email": emails[i], "password": "password123"})
             assert status == 200, body
             ids[i] = json.loads(body)["id"]
     await asyncio.gather(*(worker(c, range(k, count, 8)) for k, c in enumerate(conns)))
     for c in conns:
         await c.close()
-    stamps = token_stamps(process.database_url, ids)
+    if process.database_url.startswith("sqlite:"):
+        stamps = await login_stamps(process.port, zip(ids, emails), "password123")
+    else:
+        stamps = token_stamps(process.database_url, ids)
     return [mint_token(i, stamps[i]) for i in ids]
 
 

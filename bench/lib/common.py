@@ -197,20 +197,41 @@ def mint_token(user_id, stamp=None, lifetime=3600):
     return f"{header}.{body}.{_b64(sig)}"
 
 
-def sqlite_token_stamps(db_path, ids):
-    """{user id: token_stamp} of `ids`, read from one of ours' SQLite databases."""
-    with sqlite3.connect(db_path, timeout=30) as db:
-        stamps = dict(db.execute("SELECT id, token_stamp FROM users"))
-    missing = [i for i in ids if not stamps.get(i)]
-    assert not missing, f"no token stamp for users {missing[:5]}"
-    return {i: stamps[i] for i in ids}
+def token_claims(token):
+    """The claims of a JWT (not verified)."""
+    body = token.split(".")[1]
+    return json.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
 
 
-def tokens_for(server, ids):
-    """A minted token for each of the users `ids`: ours' carry the user's token stamp (read from
-    the server's database), the baseline's have none."""
+async def login_stamps(port, users, password=PASSWORD):
+    """{user id: token stamp} of ours' `users` [(id, email)], each from the stm of one POST /login.
+    For ours on SQLite, whose database file the running server holds exclusively (another
+    process reading it gets "database is locked"); PostgreSQL is read directly instead. Meant for
+    servers at the fast hashing cost, where a login costs what the /register before it did."""
+    stamps, queue = {}, list(users)[::-1]
+
+    async def worker(conn):
+        while queue:
+            user_id, email = queue.pop()
+            st, body = await conn.request("POST", "/login", body={"email": email, "password": password})
+            assert st == 200, (st, body)
+            claims = token_claims(json.loads(body)["access_token"])
+            assert claims["sub"] == str(user_id) and claims.get("stm"), claims
+            stamps[user_id] = claims["stm"]
+    await run_workers(port, 8, worker)
+    return stamps
+
+
+def user_emails(n, prefix="user"):
+    """The emails seed_users(server, n, prefix) registers, in order."""
+    return [f"{prefix}{i}@bench.example.com" for i in range(n)]
+
+
+def tokens_for(server, ids, emails):
+    """A minted token for each of the users `ids` (with these `emails`): ours' carry the user's
+    token stamp (see login_stamps), the baseline's have none."""
     if server.target == "ours":
-        stamps = sqlite_token_stamps(server.db, ids)
+        stamps = asyncio.run(login_stamps(server.port, zip(ids, emails)))
         return [mint_token(i, stamps[i]) for i in ids]
     return [mint_token(i) for i in ids]
 
@@ -219,8 +240,8 @@ def seed_users(server, n, prefix="user"):
     """Create n users; returns their ids. Ours: POST /register (the server must run with
     fast_hash). Baseline: rows inserted into its SQLite database with one real bcrypt cost-12
     hash of PASSWORD (what its POST /register would store), because 0.3 s of bcrypt per user
-    would make set-up take minutes. Tokens for them: tokens_for(server, ids)."""
-    emails = [f"{prefix}{i}@bench.example.com" for i in range(n)]
+    would make set-up take minutes. Tokens for them: tokens_for(server, ids, user_emails(n, prefix))."""
+    emails = user_emails(n, prefix)
     if server.target == "ours":
         async def register_all():
             async def worker(conns, queue, ids):
@@ -248,7 +269,7 @@ def setup_org(server, n_users, allocate=True, subnet="10.0.0.0/16", prefix="user
     """n_users users; user 0 creates organization 1, the others join it (POST .../join), and with
     allocate every user gets a virtual IP (POST .../allocate_ip). Returns (org_id, tokens)."""
     ids = seed_users(server, n_users, prefix)
-    tokens = tokens_for(server, ids)
+    tokens = tokens_for(server, ids, user_emails(n_users, prefix))
 
     async def go():
         c = await HttpConn.open(server.port)
