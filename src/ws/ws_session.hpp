@@ -6,6 +6,8 @@
 
 #include "http/beast.hpp"
 #include "signaling/peer_connection.hpp"
+#include "ws/close_code_filter.hpp"
+#include "ws/presence_lease.hpp"
 #include "ws/ws_context.hpp"
 
 #include "core/token_bucket.hpp"
@@ -26,7 +28,8 @@ namespace beast = boost::beast;
 namespace websocket = boost::beast::websocket;
 
 /// Accepts the upgrade and serves the connection until it ends. `Stream` is beast::tcp_stream or
-/// http::tls_stream (both are instantiated in ws_session.cpp).
+/// http::tls_stream (both are instantiated in ws_session.cpp); the tests instantiate it for
+/// beast::test::stream (the definitions are in ws_session.ipp).
 template <class Stream>
 asio::awaitable<void> run_ws_session(Stream stream, http::request upgrade, ws_context& context);
 
@@ -45,6 +48,8 @@ class ws_session final : public signaling::peer_connection, public std::enable_s
 
   asio::awaitable<void> write_loop();
   asio::awaitable<void> read_loop();
+  /// Answers a request that cannot be upgraded (see handshake.hpp).
+  asio::awaitable<void> refuse_handshake(http::response refusal);
   asio::awaitable<void> authenticate(const http::request& upgrade);
   asio::awaitable<void> on_message(std::string_view text);
   asio::awaitable<void> on_register(const boost::json::object& body);
@@ -71,7 +76,7 @@ class ws_session final : public signaling::peer_connection, public std::enable_s
   /// Enforces the registration deadline and the idle timeout; re-arms itself.
   void watch_liveness();
 
-  websocket::stream<Stream> ws_;
+  websocket::stream<close_code_filter<Stream>> ws_;
   ws_context& context_;
   asio::steady_timer wake_;
   asio::steady_timer send_deadline_;
@@ -93,7 +98,9 @@ class ws_session final : public signaling::peer_connection, public std::enable_s
   clock::time_point next_ping_;
   token_bucket rate_;
   domain::id user_id_ = 0;
+  std::optional<runtime::keyed_slots::slot> user_slot_;  // one of the user's WebSockets, while it lives
   std::optional<signaling::peer_info> registered_;
+  presence_lease presence_;  // the only way this session takes its registration offline
   std::optional<runtime::connection_registry::entry> registration_;
 };
 

@@ -1,6 +1,6 @@
 // The output side of an agent's WebSocket connection: the bounded queue, the writer coroutine
 // (messages, server pings, liveness deadlines) and closing. See ws_session.hpp. Included by
-// ws_session.cpp, which instantiates the session for plain and TLS streams.
+// ws_session.ipp.
 #pragma once
 
 #include "ws/close_codes.hpp"
@@ -56,7 +56,7 @@ void ws_session<Stream>::enqueue(signaling::shared_message message) {
     spdlog::info("dropping slow consumer {} ({} bytes queued)", registered_ ? registered_->peer_id : "?",
                  queued_bytes_);
     context_.metrics.ws_slow_consumer_dropped();
-    if (registered_) context_.hub.leave(*registered_);
+    presence_.end();
     const close_cause cause = close_cause_of(signaling::close_reason::slow_consumer);
     return close(cause.code, cause.reason, false);
   }
@@ -91,9 +91,7 @@ void ws_session<Stream>::close(websocket::close_code code, std::string_view reas
 template <class Stream>
 void ws_session<Stream>::abort() {
   finished_ = true;
-  beast::error_code ignored;
-  beast::get_lowest_layer(ws_).socket().shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
-  beast::get_lowest_layer(ws_).socket().close(ignored);
+  detail::drop_transport(beast::get_lowest_layer(ws_));
   wake_writer();
 }
 
@@ -144,7 +142,7 @@ void ws_session<Stream>::watch_liveness() {
     return refuse(signaling::errors::registration_timeout);
   if (registered_ && now >= last_inbound_ + options.idle_timeout) {
     spdlog::debug("peer {} idle: closing", registered_->peer_id);
-    context_.hub.leave(*registered_);
+    presence_.end();
     return close(websocket::close_code::normal, "idle timeout", false);
   }
   // Registering (the lookup in progress) has neither deadline; the registration re-arms this.
@@ -165,7 +163,7 @@ asio::awaitable<void> ws_session<Stream>::write_loop() {
       const signaling::shared_message message = std::move(queue_.front());
       queue_.pop_front();
       begin_send(options.send_timeout);
-      auto [ec, bytes] = co_await ws_.async_write(asio::buffer(message->text), as_result);
+      auto [ec, bytes] = co_await ws_.async_write(asio::buffer(message->text), detail::as_result);
       end_send();
       queued_bytes_ -= message->text.size();
       if (ec) {
@@ -177,7 +175,7 @@ asio::awaitable<void> ws_session<Stream>::write_loop() {
     }
     if (closing_) {
       begin_send(options.close_timeout);
-      co_await ws_.async_close(*closing_, as_result);
+      co_await ws_.async_close(*closing_, detail::as_result);
       end_send();
       break;
     }
@@ -185,7 +183,7 @@ asio::awaitable<void> ws_session<Stream>::write_loop() {
     if (registered_ && now >= next_ping_) {
       next_ping_ = now + options.ping_interval;
       begin_send(options.send_timeout);
-      auto [ec] = co_await ws_.async_ping({}, as_result);
+      auto [ec] = co_await ws_.async_ping({}, detail::as_result);
       end_send();
       if (ec) {
         abort();
@@ -194,7 +192,7 @@ asio::awaitable<void> ws_session<Stream>::write_loop() {
       continue;
     }
     wake_.expires_at(registered_ ? next_ping_ : clock::time_point::max());
-    co_await wake_.async_wait(as_result);
+    co_await wake_.async_wait(detail::as_result);
   }
   finished_ = true;
   liveness_.cancel();
