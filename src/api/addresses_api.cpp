@@ -22,7 +22,8 @@ api_response allocate_ip(const api_request& request, api_services& services) {
   wish.address = body->optional_string("virtual_ip");
   if (auto valid = body->finish(); !valid) return error_response(valid.error());
 
-  const auto allocation = service::allocate_address(services.db, request.user(), *org_id, wish);
+  const auto allocation =
+      service::allocate_address(services.db, request.user(), *org_id, wish, services.policy.max_addresses_per_member);
   if (!allocation) return error_response(allocation.error());
   return json_response(allocation_view(*allocation));
 }

@@ -1,4 +1,4 @@
-// POST /register, POST /login (JSON or OAuth2 password form), GET /me (PROTOCOL.md §2).
+// POST /register, POST /login (JSON or OAuth2 password form), GET /me, POST /logout (PROTOCOL.md §2).
 #include "api/body.hpp"
 #include "api/handlers.hpp"
 #include "api/responses.hpp"
@@ -44,5 +44,10 @@ api_response login(const api_request& request, api_services& services) {
 }
 
 api_response me(const api_request& request, api_services&) { return json_response(user_view(request.user())); }
+
+api_response logout(const api_request& request, api_services& services) {
+  service::revoke_tokens(services.db, request.user());
+  return json_response(boost::json::object{{"status", "logged_out"}});
+}
 
 }  // namespace sig::api::handlers

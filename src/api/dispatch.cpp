@@ -22,7 +22,7 @@ std::string_view bearer_token(std::string_view authorization) noexcept {
   return token;
 }
 
-result<domain::id> authenticate_bearer(std::string_view authorization, const auth::jwt_codec& tokens) {
+result<auth::token_claims> authenticate_bearer(std::string_view authorization, const auth::jwt_codec& tokens) {
   const std::string_view token = bearer_token(authorization);
   if (token.empty()) return fail(errc::not_authenticated);
   const auto claims = tokens.verify(token, now_micros() / 1'000'000);
@@ -30,14 +30,14 @@ result<domain::id> authenticate_bearer(std::string_view authorization, const aut
     spdlog::debug("token refused: {}", auth::to_string(claims.error()));
     return fail(errc::invalid_token);
   }
-  return claims->user_id;
+  return std::move(*claims);
 }
 
-api_response run_route(const route& r, api_request& request, std::optional<domain::id> user_id,
+api_response run_route(const route& r, api_request& request, const std::optional<auth::token_claims>& token,
                        api_services& services) noexcept {
   try {
     if (r.who == access::user) {
-      auto caller = service::caller_from_token(services.db, user_id.value_or(0));
+      auto caller = service::caller_from_token(services.db, token.value_or(auth::token_claims{}));
       if (!caller) return error_response(caller.error());
       request.caller = std::move(*caller);
     }

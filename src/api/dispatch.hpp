@@ -12,16 +12,16 @@
 
 namespace sig::api {
 
-/// "Bearer <jwt>" (scheme case-insensitive) → the token's user id. errc::not_authenticated when
+/// "Bearer <jwt>" (scheme case-insensitive) → the token's claims. errc::not_authenticated when
 /// there is no bearer token, errc::invalid_token when it does not verify.
-result<domain::id> authenticate_bearer(std::string_view authorization, const auth::jwt_codec& tokens);
+result<auth::token_claims> authenticate_bearer(std::string_view authorization, const auth::jwt_codec& tokens);
 
 /// The token of an "Authorization: Bearer" header, or empty.
 std::string_view bearer_token(std::string_view authorization) noexcept;
 
-/// Loads the caller for routes that need one (401 if the user is gone), then runs the handler.
-/// Never throws.
-api_response run_route(const route& r, api_request& request, std::optional<domain::id> user_id,
+/// Loads the caller for routes that need one (401 if the user is gone or the token revoked), then
+/// runs the handler. Never throws.
+api_response run_route(const route& r, api_request& request, const std::optional<auth::token_claims>& token,
                        api_services& services) noexcept;
 
 }  // namespace sig::api

@@ -12,6 +12,7 @@ namespace sig::api::handlers {
 api_response register_user(const api_request& request, api_services& services);
 api_response login(const api_request& request, api_services& services);
 api_response me(const api_request& request, api_services& services);
+api_response logout(const api_request& request, api_services& services);
 
 // organizations_api.cpp
 api_response create_organization(const api_request& request, api_services& services);

@@ -28,7 +28,8 @@ unsigned http_status(errc code) noexcept {
     case errc::owner_role_fixed:
     case errc::subnet_full:
     case errc::address_taken:
-    case errc::device_has_address: return 409;
+    case errc::device_has_address:
+    case errc::address_quota_exceeded: return 409;
     case errc::payload_too_large: return 413;
     case errc::unsupported_media_type: return 415;
     case errc::rate_limited: return 429;

@@ -19,6 +19,7 @@ constexpr std::array table{
     route{post, "/register", anyone, hashing, &h::register_user, "Create an account"},
     route{post, "/login", anyone, hashing, &h::login, "Exchange email and password for a JWT"},
     route{get, "/me", user, database, &h::me, "The authenticated user"},
+    route{post, "/logout", user, database, &h::logout, "Revoke every token of the caller"},
     // Organizations
     route{post, "/organizations", user, database, &h::create_organization, "Create an organization"},
     route{get, "/organizations", user, database, &h::list_organizations, "The caller's organizations"},

@@ -1,6 +1,7 @@
 // Everything the API handlers work with, built once at start-up and shared by reference.
 #pragma once
 
+#include "api/credential_throttle.hpp"
 #include "auth/jwt.hpp"
 #include "auth/password_hasher.hpp"
 #include "signaling/presence_directory.hpp"
@@ -9,12 +10,19 @@
 
 namespace sig::api {
 
+/// Rules of the contract that the operator configures.
+struct api_policy {
+  std::int64_t max_addresses_per_member = 16;  // MAX_ADDRESSES_PER_MEMBER; 0: no limit
+};
+
 struct api_services {
   store::store& db;
   const auth::password_hasher& hasher;
   const auth::jwt_codec& tokens;
   signaling::presence_directory& presence;
   const telemetry::metrics& metrics;
+  api_policy policy{};
+  credential_throttle* throttle = nullptr;  // null: /login and /register are not throttled
 };
 
 }  // namespace sig::api

@@ -3,8 +3,10 @@
 #include "app/config.hpp"
 
 #include "app/dotenv.hpp"
+#include "auth/jwt.hpp"
 
 #include <CLI/CLI.hpp>
+#include <boost/asio/ip/address.hpp>
 
 #include <array>
 #include <iostream>
@@ -34,6 +36,24 @@ constexpr std::array integer_settings{
     integer_setting{"PORT", "--port", "TCP port to listen on (0: any free port)", &server_config::port, 0, 65535},
     integer_setting{"ACCESS_TOKEN_EXPIRE_MINUTES", "--access-token-expire-minutes", "JWT lifetime in minutes",
                     &server_config::access_token_expire_minutes, 1, 365 * day_minutes},
+    integer_setting{"AUTH_BURST_PER_ADDRESS", "--auth-burst-per-address",
+                    "/login and /register attempts a client address may make at once",
+                    &server_config::auth_burst_per_address, 1, 1'000'000},
+    integer_setting{"AUTH_BURST_PER_ACCOUNT", "--auth-burst-per-account",
+                    "Failed /login and /register attempts on one account (email) at once",
+                    &server_config::auth_burst_per_account, 1, 1'000'000},
+    integer_setting{"MAX_CONNECTIONS_PER_ADDRESS", "--max-connections-per-address",
+                    "Open connections per client address (0: no limit; trusted proxies are exempt)",
+                    &server_config::max_connections_per_address, 0, 10'000'000},
+    integer_setting{"MAX_PENDING_HANDSHAKES", "--max-pending-handshakes",
+                    "Connections that have not sent their first request yet, server-wide (0: no limit)",
+                    &server_config::max_pending_handshakes, 0, 10'000'000},
+    integer_setting{"MAX_WEBSOCKETS_PER_USER", "--max-websockets-per-user",
+                    "Open WebSocket connections per user (0: no limit)", &server_config::max_websockets_per_user, 0,
+                    10'000'000},
+    integer_setting{"MAX_ADDRESSES_PER_MEMBER", "--max-addresses-per-member",
+                    "Virtual IPs a plain member may hold in one organization (owners and admins: no limit; 0: none)",
+                    &server_config::max_addresses_per_member, 0, 1 << 24},
     integer_setting{"PASSWORD_HASH_MEMORY_KIB", "--password-hash-memory-kib",
                     "Argon2id memory per hash in KiB (below 19456 is for tests only)",
                     &server_config::password_hash_memory_kib, 8, 4 * 1024 * 1024},
@@ -89,6 +109,12 @@ constexpr std::array decimal_settings{
     decimal_setting{"WS_RATE_LIMIT_PER_SECOND", "--ws-rate-limit-per-second",
                     "Sustained messages per second a connection may send (beyond: \"Rate limit exceeded\")",
                     &server_config::ws_rate_limit_per_second, 0.01, 1'000'000},
+    decimal_setting{"AUTH_RATE_PER_ADDRESS_PER_MINUTE", "--auth-rate-per-address-per-minute",
+                    "Sustained /login and /register attempts per minute per client address (0: no limit)",
+                    &server_config::auth_rate_per_address_per_minute, 0, 1e9},
+    decimal_setting{"AUTH_RATE_PER_ACCOUNT_PER_MINUTE", "--auth-rate-per-account-per-minute",
+                    "Sustained failed /login and /register attempts per minute per account (0: no limit)",
+                    &server_config::auth_rate_per_account_per_minute, 0, 1e9},
     decimal_setting{"CLUSTER_DEAD_AFTER_SECONDS", "--cluster-dead-after-seconds",
                     "PostgreSQL cluster: a process silent this long is dead and its peers announced offline",
                     &server_config::cluster_dead_after_seconds, 0.5, 3600},
@@ -103,6 +129,10 @@ constexpr std::array text_settings{
                  "JWT signing key (unset: generated once, into a 0600 file beside a SQLite database, or into the "
                  "PostgreSQL database for every process)",
                  &server_config::secret_key},
+    text_setting{"JWT_ISSUER", "--jwt-issuer", "\"iss\" of issued tokens, required of presented ones (unset: none)",
+                 &server_config::jwt_issuer},
+    text_setting{"JWT_AUDIENCE", "--jwt-audience", "\"aud\" of issued tokens, required of presented ones (unset: none)",
+                 &server_config::jwt_audience},
     text_setting{"TLS_CERT_FILE", "--tls-cert-file", "PEM certificate chain: serve HTTPS and WSS (with TLS_KEY_FILE)",
                  &server_config::tls_cert_file},
     text_setting{"TLS_KEY_FILE", "--tls-key-file", "PEM private key of the certificate", &server_config::tls_key_file},
@@ -147,6 +177,10 @@ std::optional<server_config> load_config(int argc, char** argv, int& exit_code) 
   cli.add_option("--cors-origins", cors, "Comma-separated origins allowed by CORS (* for any, empty for none)")
       ->envname("CORS_ORIGINS")
       ->capture_default_str();
+  std::string trusted_proxies;
+  cli.add_option("--trusted-proxies", trusted_proxies,
+                 "Comma-separated addresses of reverse proxies whose X-Forwarded-For is believed")
+      ->envname("TRUSTED_PROXIES");
   cli.get_option("--log-level")
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "critical", "off"}))
       ->capture_default_str();
@@ -160,6 +194,22 @@ std::optional<server_config> load_config(int argc, char** argv, int& exit_code) 
     return std::nullopt;
   }
   config.cors_origins = split_list(cors);
+  config.trusted_proxies = split_list(trusted_proxies);
+  for (const auto& proxy : config.trusted_proxies) {
+    boost::system::error_code ec;
+    boost::asio::ip::make_address(proxy, ec);
+    if (ec) {
+      std::cerr << "TRUSTED_PROXIES: not an IP address: " << proxy << "\n";
+      exit_code = 2;
+      return std::nullopt;
+    }
+  }
+  if (!config.secret_key.empty() && config.secret_key.size() < auth::min_secret_bytes) {
+    std::cerr << "SECRET_KEY is too short: " << config.secret_key.size() << " bytes; a signing key needs at least "
+              << auth::min_secret_bytes << " (generate one with: openssl rand -hex 32)\n";
+    exit_code = 2;
+    return std::nullopt;
+  }
   if (config.tls_cert_file.empty() != config.tls_key_file.empty()) {
     std::cerr << "TLS_CERT_FILE and TLS_KEY_FILE go together: set both or neither\n";
     exit_code = 2;

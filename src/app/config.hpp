@@ -16,6 +16,19 @@ struct server_config {
   std::string database_url = "sqlite:///./signaling.db";
   std::string secret_key;  // empty: generated once and kept (SQLite: a file; PostgreSQL: the database)
   std::int64_t access_token_expire_minutes = 30;
+  std::string jwt_issuer;                      // empty: no "iss" issued or checked
+  std::string jwt_audience;                    // empty: no "aud" issued or checked
+  std::int64_t max_addresses_per_member = 16;  // plain members, per organization; 0: no limit
+
+  // Abuse limits (docs/SECURITY.md); 0 turns one off.
+  double auth_rate_per_address_per_minute = 60;  // /login and /register attempts per client address
+  std::int64_t auth_burst_per_address = 30;
+  double auth_rate_per_account_per_minute = 10;  // failed attempts per account (email)
+  std::int64_t auth_burst_per_account = 10;
+  std::int64_t max_connections_per_address = 512;
+  std::int64_t max_pending_handshakes = 1024;  // connections that have not sent a first request yet
+  std::int64_t max_websockets_per_user = 64;
+  std::vector<std::string> trusted_proxies;  // their X-Forwarded-For is believed; not limited per address
 
   std::int64_t password_hash_memory_kib = 19456;
   std::int64_t password_hash_iterations = 2;

@@ -22,6 +22,7 @@
 #include <array>
 #include <thread>
 
+#include <sys/resource.h>
 #include <unistd.h>
 
 namespace sig::app {
@@ -97,6 +98,9 @@ std::string signing_key(const server_config& config, const store::database_locat
   const auto file = location.kind == store::backend::sqlite ? std::filesystem::path(location.target + ".secret")
                                                             : store::database_directory(location) / "signaling.secret";
   const auto secret = auth::load_or_create_secret(file);
+  if (secret.key.size() < auth::min_secret_bytes)
+    throw std::runtime_error("the JWT signing key in " + file.string() + " is shorter than " +
+                             std::to_string(auth::min_secret_bytes) + " bytes: replace it, or set SECRET_KEY");
   spdlog::warn(
       "SECRET_KEY is not set: {} the JWT signing key {} (set SECRET_KEY in production, and the same "
       "value on every server process)",
@@ -137,6 +141,33 @@ std::unique_ptr<asio::ssl::context> tls_context(const server_config& config) {
   return tls;
 }
 
+// Every connection is a file descriptor: take all the kernel allows this process (the soft limit is
+// often 1,024 while the hard one is far higher), and say what it is.
+void raise_file_limit() {
+  rlimit limit{};
+  if (::getrlimit(RLIMIT_NOFILE, &limit) != 0) return;
+  if (limit.rlim_cur < limit.rlim_max) {
+    rlimit raised = limit;
+    raised.rlim_cur = limit.rlim_max;
+    if (::setrlimit(RLIMIT_NOFILE, &raised) == 0) limit = raised;
+  }
+  spdlog::info("open file limit: {}",
+               limit.rlim_cur == RLIM_INFINITY ? std::string("unlimited") : std::to_string(limit.rlim_cur));
+}
+
+http::admission_limits admission_limits(const server_config& config) {
+  http::admission_limits limits;
+  limits.connections_per_address = static_cast<std::size_t>(config.max_connections_per_address);
+  limits.pending_handshakes = static_cast<std::size_t>(config.max_pending_handshakes);
+  for (const auto& proxy : config.trusted_proxies) limits.trusted_proxies.push_back(asio::ip::make_address(proxy));
+  return limits;
+}
+
+api::throttle_settings throttle_settings(const server_config& config) {
+  return {config.auth_rate_per_address_per_minute, static_cast<double>(config.auth_burst_per_address),
+          config.auth_rate_per_account_per_minute, static_cast<double>(config.auth_burst_per_account)};
+}
+
 tcp::acceptor open_acceptor(asio::io_context& io, const server_config& config) {
   const tcp::endpoint endpoint(asio::ip::make_address(config.host), static_cast<std::uint16_t>(config.port));
   tcp::acceptor acceptor(io);
@@ -149,14 +180,13 @@ tcp::acceptor open_acceptor(asio::io_context& io, const server_config& config) {
 
 // Stops accepting, winds every connection down, and stops the I/O loop once they are all gone or
 // the grace period is over.
-asio::awaitable<void> shut_down(tcp::acceptor& acceptor, runtime::connection_registry& connections,
+asio::awaitable<void> shut_down(http::listener& listener, runtime::connection_registry& connections,
                                 asio::io_context& io) {
-  boost::system::error_code ignored;
-  acceptor.close(ignored);
+  listener.stop();
   connections.shutdown_all();
   const auto deadline = std::chrono::steady_clock::now() + shutdown_grace;
   asio::steady_timer poll(io);
-  while (connections.size() > 0 && std::chrono::steady_clock::now() < deadline) {
+  while ((!listener.stopped() || connections.size() > 0) && std::chrono::steady_clock::now() < deadline) {
     poll.expires_after(std::chrono::milliseconds(20));
     co_await poll.async_wait(asio::use_awaitable);
   }
@@ -168,12 +198,14 @@ asio::awaitable<void> shut_down(tcp::acceptor& acceptor, runtime::connection_reg
 
 int run_server(const server_config& config) {
   init_crypto();
+  raise_file_limit();
   const auto location = store::parse_database_url(config.database_url);
   const auto database_threads = static_cast<std::size_t>(config.database_threads);
   const auto db = store::open_store(location, database_threads);
   const auth::password_hasher hasher = make_hasher(config);
   const auth::jwt_codec tokens(signing_key(config, location, *db),
-                               std::chrono::minutes(config.access_token_expire_minutes));
+                               std::chrono::minutes(config.access_token_expire_minutes),
+                               auth::token_policy{config.jwt_issuer, config.jwt_audience});
   // PostgreSQL: this process is one of a cluster, and presence is shared through the database.
   std::unique_ptr<cluster::cluster_node> node;
   if (auto* shared = db->cluster()) node = std::make_unique<cluster::cluster_node>(*shared, cluster_settings(config));
@@ -182,9 +214,13 @@ int run_server(const server_config& config) {
   std::optional<cluster::cluster_directory> cluster_presence;
   if (node) cluster_presence.emplace(*db->cluster(), hub, *node);
   telemetry::metrics metrics = make_metrics();
-  api::api_services services{*db, hasher, tokens,
-                             cluster_presence ? static_cast<signaling::presence_directory&>(*cluster_presence) : hub,
-                             metrics};
+  api::api_services services{
+      *db,     hasher,
+      tokens,  cluster_presence ? static_cast<signaling::presence_directory&>(*cluster_presence) : hub,
+      metrics, api::api_policy{config.max_addresses_per_member}};
+  api::credential_throttle throttle(throttle_settings(config));
+  services.throttle = &throttle;
+  http::connection_admission admission(admission_limits(config));
 
   runtime::worker_pool database_pool(database_threads, static_cast<std::size_t>(config.database_queue_limit));
   runtime::worker_pool hashing_pool(threads_or_cores(config.hash_threads),
@@ -195,7 +231,9 @@ int run_server(const server_config& config) {
   options.read_timeout = std::chrono::seconds(config.http_read_timeout_seconds);
   options.cors_origins = config.cors_origins;
   const ws::ws_options websocket = websocket_options(config);
-  ws::ws_context websocket_context{websocket, hub, services, database_pool, connections, metrics, node.get()};
+  runtime::keyed_slots websockets_per_user(static_cast<std::size_t>(config.max_websockets_per_user));
+  ws::ws_context websocket_context{websocket,   hub,     services,   database_pool,
+                                   connections, metrics, node.get(), &websockets_per_user};
   const auto tls = tls_context(config);
   http::session_context context{.options = options,
                                 .routes = api::rest_routes(),
@@ -207,7 +245,8 @@ int run_server(const server_config& config) {
                                 .tls = tls.get(),
                                 .upgrade = {},
                                 .upgrade_tls = {},
-                                .upgrade_paths = websocket_paths};
+                                .upgrade_paths = websocket_paths,
+                                .admission = &admission};
   context.upgrade = [&websocket_context](beast::tcp_stream stream, http::request upgrade) {
     return ws::run_ws_session(std::move(stream), std::move(upgrade), websocket_context);
   };
@@ -217,17 +256,17 @@ int run_server(const server_config& config) {
 
   const std::size_t io_threads = threads_or_cores(config.io_threads);
   asio::io_context io(static_cast<int>(io_threads));
-  tcp::acceptor acceptor = open_acceptor(io, config);
-  asio::co_spawn(io, http::accept_connections(acceptor, context), asio::detached);
+  http::listener listener(open_acceptor(io, config), context);
+  listener.start();
 
   asio::signal_set signals(io, SIGINT, SIGTERM);
   signals.async_wait([&](const boost::system::error_code& ec, int signal) {
     if (ec) return;
     spdlog::info("signal {} received: shutting down", signal);
-    asio::co_spawn(io, shut_down(acceptor, connections, io), asio::detached);
+    asio::co_spawn(io, shut_down(listener, connections, io), asio::detached);
   });
 
-  const auto bound = acceptor.local_endpoint();
+  const auto bound = listener.local_endpoint();
   spdlog::info("listening on {}://{}:{} ({} I/O threads, database {})", tls ? "https" : "http",
                bound.address().to_string(), bound.port(), io_threads,
                location.kind == store::backend::sqlite ? location.target

@@ -7,6 +7,7 @@
 #include <sodium.h>
 #include <boost/json/serialize.hpp>
 
+#include <algorithm>
 #include <array>
 #include <charconv>
 #include <cmath>
@@ -64,6 +65,16 @@ std::optional<std::int64_t> user_id_of(const json::value* sub) {
   return id;
 }
 
+// RFC 7519 §4.1.3: "aud" is one string or an array of strings.
+bool names_audience(const json::value* aud, std::string_view audience) {
+  if (!aud) return false;
+  if (aud->is_string()) return aud->get_string() == audience;
+  if (!aud->is_array()) return false;
+  const json::array& all = aud->get_array();
+  return std::any_of(all.begin(), all.end(),
+                     [&](const json::value& v) { return v.is_string() && v.get_string() == audience; });
+}
+
 }  // namespace
 
 std::string_view to_string(token_error e) noexcept {
@@ -74,12 +85,14 @@ std::string_view to_string(token_error e) noexcept {
     case token_error::expired: return "token expired";
     case token_error::not_yet_valid: return "token not yet valid";
     case token_error::bad_claims: return "bad claims";
+    case token_error::bad_issuer: return "wrong issuer";
+    case token_error::bad_audience: return "wrong audience";
   }
   return "invalid token";
 }
 
-jwt_codec::jwt_codec(std::string secret, std::chrono::seconds lifetime)
-    : secret_(std::move(secret)), lifetime_(lifetime) {}
+jwt_codec::jwt_codec(std::string secret, std::chrono::seconds lifetime, token_policy policy)
+    : secret_(std::move(secret)), lifetime_(lifetime), policy_(std::move(policy)) {}
 
 std::string jwt_codec::sign(std::string_view signing_input) const {
   std::array<unsigned char, crypto_auth_hmacsha256_BYTES> mac{};
@@ -91,10 +104,15 @@ std::string jwt_codec::sign(std::string_view signing_input) const {
   return std::string(reinterpret_cast<const char*>(mac.data()), mac.size());
 }
 
-std::string jwt_codec::issue(std::int64_t user_id, std::int64_t now) const {
+std::string jwt_codec::issue(std::int64_t user_id, std::string_view stamp, std::int64_t now) const {
   static const std::string header = encode(R"({"alg":"HS256","typ":"JWT"})");
-  const json::object claims{
-      {"sub", std::to_string(user_id)}, {"iat", now}, {"exp", now + lifetime_.count()}, {"jti", random_hex(16)}};
+  json::object claims{{"sub", std::to_string(user_id)},
+                      {"stm", stamp},
+                      {"iat", now},
+                      {"exp", now + lifetime_.count()},
+                      {"jti", random_hex(16)}};
+  if (!policy_.issuer.empty()) claims["iss"] = policy_.issuer;
+  if (!policy_.audience.empty()) claims["aud"] = policy_.audience;
   std::string token = header;
   token.push_back('.');
   token.append(encode(json::serialize(claims)));
@@ -145,6 +163,17 @@ std::expected<token_claims, token_error> jwt_codec::verify(std::string_view toke
   }
   if (const json::value* jti = payload->if_contains("jti"); jti && jti->is_string())
     claims.jti = std::string(jti->get_string());
+  if (const json::value* stamp = payload->if_contains("stm")) {
+    if (!stamp->is_string()) return std::unexpected(token_error::bad_claims);
+    claims.stamp = std::string(stamp->get_string());
+  }
+  if (!policy_.issuer.empty()) {
+    const json::value* iss = payload->if_contains("iss");
+    if (!iss || !iss->is_string() || iss->get_string() != policy_.issuer)
+      return std::unexpected(token_error::bad_issuer);
+  }
+  if (!policy_.audience.empty() && !names_audience(payload->if_contains("aud"), policy_.audience))
+    return std::unexpected(token_error::bad_audience);
   claims.user_id = *user_id;
   claims.expires_at = expires_at.value();
   return claims;

@@ -33,6 +33,7 @@ enum class errc {
   subnet_full,             // 409
   address_taken,           // 409
   device_has_address,      // 409
+  address_quota_exceeded,  // 409
   payload_too_large,       // 413
   unsupported_media_type,  // 415
   rate_limited,            // 429

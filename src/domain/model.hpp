@@ -27,6 +27,9 @@ struct user {
   std::string email;
   std::string password_hash;
   unix_micros created_at = 0;
+  // Random, per user, in every token the user is issued; a new one revokes all earlier tokens
+  // (logout), and a user whose id is reused after a database reset has another.
+  std::string token_stamp;
 };
 
 struct organization {

@@ -33,4 +33,10 @@ result<void> check_address_release(role actor, id actor_id, id holder_id) {
   return fail(errc::forbidden, "Only the holder, the owner or an admin can release this address");
 }
 
+result<void> check_address_quota(role actor, std::int64_t held, std::int64_t quota) {
+  if (quota <= 0 || is_manager(actor) || held < quota) return {};
+  return fail(errc::address_quota_exceeded, "Address quota exceeded: a member may hold at most " +
+                                                std::to_string(quota) + " addresses in an organization");
+}
+
 }  // namespace sig::domain

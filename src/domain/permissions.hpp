@@ -20,4 +20,8 @@ result<void> check_member_removal(role actor, id actor_id, role target, id targe
 /// The holder of an address, the owner and admins may release it.
 result<void> check_address_release(role actor, id actor_id, id holder_id);
 
+/// A plain member may hold at most `quota` addresses of one organization (0: no limit); owners
+/// and admins are not limited (PROTOCOL.md §4). `held` counts the addresses held before this one.
+result<void> check_address_quota(role actor, std::int64_t held, std::int64_t quota);
+
 }  // namespace sig::domain

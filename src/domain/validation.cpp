@@ -97,20 +97,56 @@ checked<std::string> validate_organization_name(std::string_view name) {
   return std::string(name);
 }
 
+namespace {
+
+// Organizations' subnets must be private (RFC 1918) or shared address space (RFC 6598): a VPN
+// that hands out public, loopback or multicast addresses would shadow real networks on every
+// agent's host (PROTOCOL.md §3).
+constexpr cidr private_ranges[] = {
+    cidr(0x0A000000, 8),   // 10.0.0.0/8
+    cidr(0xAC100000, 12),  // 172.16.0.0/12
+    cidr(0xC0A80000, 16),  // 192.168.0.0/16
+    cidr(0x64400000, 10),  // 100.64.0.0/10
+};
+
+bool is_private_network(const cidr& network) {
+  return std::any_of(std::begin(private_ranges), std::end(private_ranges), [&](const cidr& range) {
+    return network.prefix() >= range.prefix() && range.contains(network.network());
+  });
+}
+
+bool has_allowed_prefix(int prefix) {
+  return prefix >= limits::subnet_prefix_min && prefix <= limits::subnet_prefix_max;
+}
+
+}  // namespace
+
 checked<cidr> validate_subnet(std::string_view subnet) {
   const auto parsed = parse_cidr(subnet);
   if (!parsed && parsed.error() == cidr_error::syntax)
     return reject("value is not a valid IPv4 network", "value_error.ipv4network");
+  const auto prefix_refused = [] {
+    return reject("prefix length must be between 8 and 30", "value_error.ipv4network.prefix");
+  };
+  const auto range_refused = [] {
+    return reject(
+        "subnet must lie inside a private or shared range: 10.0.0.0/8, 172.16.0.0/12, "
+        "192.168.0.0/16 or 100.64.0.0/10",
+        "value_error.ipv4network.not_private");
+  };
   if (!parsed) {
     const std::size_t slash = subnet.find('/');
     const auto address = parse_ipv4(subnet.substr(0, slash));
     const int prefix = std::stoi(std::string(subnet.substr(slash + 1)));
+    if (!has_allowed_prefix(prefix)) return prefix_refused();
     const cidr network(*address & cidr(0, prefix).mask(), prefix);
+    // Suggest only a network that would itself be accepted.
+    if (!is_private_network(network)) return reject("host bits must be zero", "value_error.ipv4network.host_bits");
     return reject("host bits must be zero (did you mean " + network.to_string() + "?)",
                   "value_error.ipv4network.host_bits");
   }
-  if (parsed->prefix() < limits::subnet_prefix_min || parsed->prefix() > limits::subnet_prefix_max)
-    return reject("prefix length must be between 8 and 30", "value_error.ipv4network.prefix");
+  if (!has_allowed_prefix(parsed->prefix())) return prefix_refused();
+  if (!is_private_network(*parsed)) return range_refused();
   return *parsed;
 }
 

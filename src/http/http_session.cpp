@@ -1,12 +1,15 @@
 // The HTTP connection loop; see http_session.hpp.
 #include "http/http_session.hpp"
 
+#include "http/client_address.hpp"
 #include "http/request_handler.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/ssl/context.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core/string.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
 #include <boost/beast/websocket/rfc6455.hpp>
@@ -19,16 +22,33 @@ namespace {
 
 constexpr auto as_result = asio::as_tuple(asio::use_awaitable);
 constexpr auto tls_handshake_timeout = std::chrono::seconds(10);
+// On shutdown, how long a connection that has not sent its first request yet (it was accepted
+// just before) is given to send it: a client that connected expects an answer.
+constexpr auto shutdown_first_request_grace = std::chrono::seconds(2);
 
 // Shared with the shutdown callback, which may only touch it on the session's strand.
 template <class Stream>
 struct session_state {
   template <class... Args>
-  explicit session_state(Args&&... args) : stream(std::forward<Args>(args)...) {}
+  explicit session_state(Args&&... args) : stream(std::forward<Args>(args)...), shutdown_timer(stream.get_executor()) {}
   Stream stream;
+  asio::steady_timer shutdown_timer;  // bounds the wait for a first request once shutdown began
+  beast::flat_buffer buffer;
   bool waiting_for_request = true;
   bool closing = false;
+  std::size_t requests = 0;  // requests read so far
 };
+
+// RFC 9112 §6.1: a transfer coding the server does not understand is answered 501. Beast
+// decodes chunked only, so anything but a single "chunked" would be misread (as an empty body).
+bool has_unsupported_transfer_coding(const request& req) {
+  const auto coding = req.find(bhttp::field::transfer_encoding);
+  if (coding == req.end()) return false;
+  std::string_view value = coding->value();
+  while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
+  while (!value.empty() && (value.back() == ' ' || value.back() == '\t')) value.remove_suffix(1);
+  return !beast::iequals(value, "chunked");
+}
 
 // What to answer when reading a request failed; nullopt: just close the connection.
 std::optional<response> answer_to_read_error(const beast::error_code& ec) {
@@ -69,16 +89,28 @@ asio::awaitable<void> upgrade(Stream&& stream, request req, session_context& con
 // Requests until the connection closes; returns true when the connection was handed to a
 // WebSocket session.
 template <class Stream>
-asio::awaitable<bool> serve_requests(const std::shared_ptr<session_state<Stream>>& state, session_context& context) {
+asio::awaitable<bool> serve_requests(const std::shared_ptr<session_state<Stream>>& state, session_context& context,
+                                     connection_pass& pass, const asio::ip::address& peer) {
   auto& stream = state->stream;
-  beast::flat_buffer buffer;
-  while (!state->closing) {
+  auto& buffer = state->buffer;
+  while (!state->closing || state->requests == 0) {
     bhttp::request_parser<bhttp::string_body> parser;
     parser.header_limit(static_cast<std::uint32_t>(context.options.header_limit));
     parser.body_limit(context.options.body_limit);
     state->waiting_for_request = true;
     beast::get_lowest_layer(stream).expires_after(context.options.read_timeout);
+    if (state->closing) beast::get_lowest_layer(stream).expires_after(shutdown_first_request_grace);
     auto [header_ec, header_bytes] = co_await bhttp::async_read_header(stream, buffer, parser, as_result);
+    if (!header_ec) {
+      ++state->requests;
+      pass.handshake.reset();
+    }
+    if (!header_ec && has_unsupported_transfer_coding(parser.get())) {
+      state->waiting_for_request = false;
+      co_await send(stream, plain_error(bhttp::status::not_implemented, "Transfer-Encoding not supported", 11),
+                    context);
+      co_return false;
+    }
     if (!header_ec && parser.get()[bhttp::field::expect] == "100-continue" && !parser.is_done())
       co_await send(stream, response{bhttp::status::continue_, 11}, context);
     auto [ec, bytes] = header_ec ? std::tuple{header_ec, std::size_t{0}}
@@ -96,7 +128,8 @@ asio::awaitable<bool> serve_requests(const std::shared_ptr<session_state<Stream>
       co_await upgrade(std::move(stream), std::move(req), context);
       co_return true;
     }
-    response res = co_await handle_request(req, context);
+    const std::string client = client_address(peer, req["X-Forwarded-For"], context.admission);
+    response res = co_await handle_request(req, context, client);
     res.keep_alive(req.keep_alive() && !state->closing);
     const bool keep_alive = res.keep_alive();
     co_await send(stream, std::move(res), context);
@@ -105,8 +138,9 @@ asio::awaitable<bool> serve_requests(const std::shared_ptr<session_state<Stream>
   co_return false;
 }
 
-// On shutdown, a connection waiting for its next request is closed now; one being served
-// finishes its response first.
+// On shutdown, a connection waiting for its next request is closed now, unless it has not sent
+// its first one yet (see shutdown_first_request_grace); one being served finishes its response
+// first.
 template <class Stream>
 runtime::connection_registry::entry track(const std::shared_ptr<session_state<Stream>>& state,
                                           session_context& context) {
@@ -115,24 +149,35 @@ runtime::connection_registry::entry track(const std::shared_ptr<session_state<St
       const auto alive = weak.lock();
       if (!alive) return;
       alive->closing = true;
-      if (alive->waiting_for_request) beast::get_lowest_layer(alive->stream).socket().cancel();
+      if (!alive->waiting_for_request) return;
+      if (alive->requests > 0 && alive->buffer.size() == 0) {
+        beast::get_lowest_layer(alive->stream).socket().cancel();
+        return;
+      }
+      // The read under way keeps its own deadline; this one ends the wait sooner.
+      alive->shutdown_timer.expires_after(shutdown_first_request_grace);
+      alive->shutdown_timer.async_wait([weak](const beast::error_code& ec) {
+        const auto still = weak.lock();
+        if (!ec && still && still->waiting_for_request) beast::get_lowest_layer(still->stream).socket().cancel();
+      });
     });
   });
 }
 
 }  // namespace
 
-asio::awaitable<void> run_http_session(tcp::socket socket, session_context& context) {
+asio::awaitable<void> run_http_session(tcp::socket socket, session_context& context, connection_pass pass) {
   context.metrics.connection_opened();
   const struct closed_on_exit {
     telemetry::metrics& metrics;
     ~closed_on_exit() { metrics.connection_closed(); }
   } counted{context.metrics};
   beast::error_code ignored;
+  const asio::ip::address peer = socket.remote_endpoint(ignored).address();
   if (!context.tls) {
     const auto state = std::make_shared<session_state<beast::tcp_stream>>(std::move(socket));
     const auto registration = track(state, context);
-    if (co_await serve_requests(state, context)) co_return;
+    if (co_await serve_requests(state, context, pass, peer)) co_return;
     state->stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
     co_return;
   }
@@ -141,7 +186,7 @@ asio::awaitable<void> run_http_session(tcp::socket socket, session_context& cont
   beast::get_lowest_layer(state->stream).expires_after(tls_handshake_timeout);
   auto [handshake_ec] = co_await state->stream.async_handshake(asio::ssl::stream_base::server, as_result);
   if (handshake_ec) co_return;
-  if (co_await serve_requests(state, context)) co_return;
+  if (co_await serve_requests(state, context, pass, peer)) co_return;
   beast::get_lowest_layer(state->stream).expires_after(tls_handshake_timeout);
   co_await state->stream.async_shutdown(as_result);
 }

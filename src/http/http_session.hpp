@@ -3,12 +3,14 @@
 // its own strand.
 #pragma once
 
+#include "http/admission.hpp"
 #include "http/beast.hpp"
 #include "http/session_context.hpp"
 
 namespace sig::http {
 
-/// Serves the connection; with context.tls set, performs the TLS handshake first.
-asio::awaitable<void> run_http_session(tcp::socket socket, session_context& context);
+/// Serves the connection; with context.tls set, performs the TLS handshake first. `pass` is held
+/// for the connection's life; its handshake slot goes back once the first request has arrived.
+asio::awaitable<void> run_http_session(tcp::socket socket, session_context& context, connection_pass pass = {});
 
 }  // namespace sig::http

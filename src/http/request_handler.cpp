@@ -20,10 +20,18 @@ response to_beast(api::api_response&& answer, unsigned version) {
   return res;
 }
 
-// Runs the handler where its route says; nullopt when the pool is saturated.
-asio::awaitable<api::api_response> run_on_pool(const api::route& route, api::api_request& request,
-                                               std::optional<domain::id> user_id, session_context& context) {
-  auto task = [&] { return api::run_route(route, request, user_id, context.services); };
+api::api_response too_many_attempts(std::chrono::seconds wait) {
+  api::api_response answer = api::error_response(errc::rate_limited, "Too many attempts, retry later");
+  std::erase_if(answer.headers, [](const auto& header) { return header.first == "Retry-After"; });
+  answer.headers.emplace_back("Retry-After", std::to_string(wait.count()));
+  return answer;
+}
+
+// Runs the handler where its route says; 503 when that pool is saturated.
+asio::awaitable<api::api_response> run_handler(const api::route& route, api::api_request& request,
+                                               const std::optional<auth::token_claims>& token,
+                                               session_context& context) {
+  auto task = [&] { return api::run_route(route, request, token, context.services); };
   std::optional<api::api_response> answer;
   switch (route.where) {
     case api::runs_on::io_thread: co_return task();
@@ -34,8 +42,23 @@ asio::awaitable<api::api_response> run_on_pool(const api::route& route, api::api
   co_return std::move(*answer);
 }
 
+// Routes that hash a password are throttled first, here on the I/O thread, so that a flood is
+// turned away before it reaches the hashing pool that every user needs.
+asio::awaitable<api::api_response> run_throttled(const api::route& route, api::api_request& request,
+                                                 const std::optional<auth::token_claims>& token,
+                                                 session_context& context, std::string_view client) {
+  api::credential_throttle* const throttle = route.where == api::runs_on::hashing ? context.services.throttle : nullptr;
+  if (!throttle) co_return co_await run_handler(route, request, token, context);
+  const auto attempt = throttle->admit(client, request);
+  if (!attempt) co_return too_many_attempts(attempt.error());
+  api::api_response answer = co_await run_handler(route, request, token, context);
+  throttle->finish(*attempt, answer.status);
+  co_return answer;
+}
+
 // `route_index` is set to the matched route's index in context.routes, when one matches.
-asio::awaitable<api::api_response> dispatch(const request& req, session_context& context, std::size_t& route_index) {
+asio::awaitable<api::api_response> dispatch(const request& req, session_context& context, std::string_view client,
+                                            std::size_t& route_index) {
   const auto target = boost::urls::parse_origin_form(req.target());
   if (!target) co_return api::error_response(errc::malformed_request, "Malformed request target");
   const std::string path = target->path();
@@ -49,14 +72,14 @@ asio::awaitable<api::api_response> dispatch(const request& req, session_context&
     co_return answer;
   }
   route_index = static_cast<std::size_t>(match.matched - context.routes.data());
-  std::optional<domain::id> user_id;
+  std::optional<auth::token_claims> token;
   if (match.matched->who == api::access::user) {
     auto authenticated = api::authenticate_bearer(req[bhttp::field::authorization], context.services.tokens);
     if (!authenticated) co_return api::error_response(authenticated.error());
-    user_id = *authenticated;
+    token = std::move(*authenticated);
   }
   api::api_request request{path, req[bhttp::field::content_type], req.body(), match.params, std::nullopt};
-  co_return co_await run_on_pool(*match.matched, request, user_id, context);
+  co_return co_await run_throttled(*match.matched, request, token, context, client);
 }
 
 }  // namespace
@@ -69,11 +92,11 @@ response plain_error(bhttp::status status, std::string_view detail, unsigned ver
   return res;
 }
 
-asio::awaitable<response> handle_request(const request& req, session_context& context) {
+asio::awaitable<response> handle_request(const request& req, session_context& context, std::string_view client) {
   if (is_preflight(req)) co_return preflight_response(context.options.cors_origins, req);
   const auto started = std::chrono::steady_clock::now();
   std::size_t route_index = telemetry::metrics::unmatched_route;
-  response res = to_beast(co_await dispatch(req, context, route_index), req.version());
+  response res = to_beast(co_await dispatch(req, context, client, route_index), req.version());
   context.metrics.http_request(route_index, res.result_int(), std::chrono::steady_clock::now() - started);
   add_cors_headers(context.options.cors_origins, req, res);
   if (req.method() == bhttp::verb::head) {

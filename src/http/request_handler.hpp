@@ -8,7 +8,9 @@
 
 namespace sig::http {
 
-asio::awaitable<response> handle_request(const request& req, session_context& context);
+/// `client` is the request's client address (http/client_address.hpp), which the throttling of
+/// password routes keys on.
+asio::awaitable<response> handle_request(const request& req, session_context& context, std::string_view client = {});
 
 /// A response with a {"detail"} body, for failures found before routing (413, 431, 400).
 response plain_error(bhttp::status status, std::string_view detail, unsigned version);

@@ -5,6 +5,7 @@
 
 #include "api/router.hpp"
 #include "api/services.hpp"
+#include "http/admission.hpp"
 #include "http/beast.hpp"
 #include "http/http_options.hpp"
 #include "runtime/connection_registry.hpp"
@@ -36,6 +37,7 @@ struct session_context {
   upgrade_fn upgrade;                 // empty: upgrade requests are answered like any other request
   tls_upgrade_fn upgrade_tls;
   std::span<const std::string_view> upgrade_paths;  // where the upgrade hooks apply
+  connection_admission* admission = nullptr;        // null: every connection is taken on
 };
 
 }  // namespace sig::http

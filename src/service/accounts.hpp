@@ -26,7 +26,12 @@ result<domain::user> register_user(store::store& db, const auth::password_hasher
 result<issued_token> login(store::store& db, const auth::password_hasher& hasher, const auth::jwt_codec& tokens,
                            std::string_view email, std::string_view password);
 
-/// The user a verified token names; errc::invalid_token when it no longer exists.
-result<domain::user> caller_from_token(store::store& db, domain::id user_id);
+/// The user a verified token names: the user with its id and, still, its token stamp.
+/// errc::invalid_token when the user is gone, was replaced by another of the same id, or revoked
+/// the token (a new stamp).
+result<domain::user> caller_from_token(store::store& db, const auth::token_claims& claims);
+
+/// Revokes every token issued to the user so far (POST /logout): a new token stamp.
+void revoke_tokens(store::store& db, const domain::user& user);
 
 }  // namespace sig::service

@@ -20,9 +20,10 @@ struct allocation_wish {
 };
 
 /// Idempotent per (caller, agent_id). A specific address outside the subnet is a validation error
-/// on body.virtual_ip.
+/// on body.virtual_ip. A plain member holds at most `member_quota` addresses (0: no limit):
+/// errc::address_quota_exceeded.
 result<domain::allocation> allocate_address(store::store& db, const domain::user& caller, id organization_id,
-                                            const allocation_wish& wish);
+                                            const allocation_wish& wish, std::int64_t member_quota);
 
 result<std::vector<domain::allocation>> list_addresses(store::store& db, const domain::user& caller,
                                                        id organization_id);

@@ -48,6 +48,7 @@ inline constexpr std::string_view invalid_agent_id = "Invalid agent_id";
 inline constexpr std::string_view invalid_organization_id = "Invalid organization_id";
 inline constexpr std::string_view already_registered = "Already registered";
 inline constexpr std::string_view registration_timeout = "Registration timeout";
+inline constexpr std::string_view too_many_connections = "Too many connections";  // MAX_WEBSOCKETS_PER_USER
 inline constexpr std::string_view unknown_type = "Unknown message type";
 inline constexpr std::string_view unknown_peer = "Unknown peer";
 inline constexpr std::string_view invalid_signal = "Invalid signal";

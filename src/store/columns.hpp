@@ -7,8 +7,8 @@
 
 namespace sig::store::columns {
 
-// "u" is users: id, email, password_hash, created_at.
-inline const std::string user = "u.id, u.email, u.password_hash, u.created_at";
+// "u" is users: id, email, password_hash, created_at, token_stamp.
+inline const std::string user = "u.id, u.email, u.password_hash, u.created_at, u.token_stamp";
 
 // "o" is organizations: id, name, network, prefix, owner_id, join_policy, created_at.
 inline const std::string organization = "o.id, o.name, o.network, o.prefix, o.owner_id, o.join_policy, o.created_at";

@@ -34,6 +34,7 @@ struct new_user {
   std::string email;  // already normalised
   std::string password_hash;
   unix_micros created_at = 0;
+  std::string token_stamp;
 };
 
 struct new_organization {
@@ -72,6 +73,7 @@ struct allocation_request {
   std::string agent_id;                 // empty: the user's own address
   std::optional<domain::ipv4> address;  // a specific address, already checked to be a host
   unix_micros now = 0;
+  std::int64_t member_quota = 0;  // domain::check_address_quota, checked with the allocation
 };
 
 /// A removal or role change asked for by `caller_id`, about `member_id`.
@@ -118,6 +120,9 @@ class store {
   virtual std::optional<domain::user> find_user(id user_id) = 0;
   virtual std::optional<domain::user> find_user_by_email(std::string_view email) = 0;
   virtual void update_password_hash(id user_id, std::string_view password_hash) = 0;
+  /// Replaces the user's token stamp, which revokes every token issued before. False when the
+  /// user does not exist.
+  virtual bool replace_token_stamp(id user_id, std::string_view stamp) = 0;
 
   /// Creates the organization and makes the owner its first member, atomically.
   virtual domain::organization create_organization(const new_organization& organization) = 0;

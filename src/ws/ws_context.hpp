@@ -4,6 +4,7 @@
 #include "api/services.hpp"
 #include "cluster/cluster_node.hpp"
 #include "runtime/connection_registry.hpp"
+#include "runtime/keyed_slots.hpp"
 #include "runtime/worker_pool.hpp"
 #include "signaling/hub.hpp"
 #include "telemetry/metrics.hpp"
@@ -18,7 +19,8 @@ struct ws_context {
   runtime::worker_pool& database_pool;
   runtime::connection_registry& connections;
   telemetry::metrics& metrics;
-  cluster::cluster_node* cluster;  // null for a single process (SQLite)
+  cluster::cluster_node* cluster;                       // null for a single process (SQLite)
+  runtime::keyed_slots* websockets_per_user = nullptr;  // MAX_WEBSOCKETS_PER_USER; null: no limit
 };
 
 }  // namespace sig::ws

@@ -36,11 +36,20 @@ SERVER_VARIABLES = (
     "LOG_LEVEL", "LOG_FORMAT", "TLS_CERT_FILE", "TLS_KEY_FILE", "REGISTER_TIMEOUT_SECONDS",
     "WS_PING_INTERVAL_SECONDS", "WS_IDLE_TIMEOUT_SECONDS", "WS_SEND_TIMEOUT_SECONDS",
     "WS_MAX_MESSAGE_BYTES", "WS_QUEUE_LIMIT_BYTES", "WS_RATE_LIMIT_PER_SECOND", "WS_RATE_LIMIT_BURST",
-    "CLUSTER_DEAD_AFTER_SECONDS",
+    "CLUSTER_DEAD_AFTER_SECONDS", "JWT_ISSUER", "JWT_AUDIENCE", "MAX_ADDRESSES_PER_MEMBER",
+    "AUTH_RATE_PER_ADDRESS_PER_MINUTE", "AUTH_BURST_PER_ADDRESS", "AUTH_RATE_PER_ACCOUNT_PER_MINUTE",
+    "AUTH_BURST_PER_ACCOUNT", "MAX_CONNECTIONS_PER_ADDRESS", "MAX_PENDING_HANDSHAKES", "MAX_WEBSOCKETS_PER_USER",
+    "TRUSTED_PROXIES",
 )
 
 # Fast Argon2id: the contract's hashing is exercised, only at a cost fit for tests.
 FAST_HASHING = {"PASSWORD_HASH_MEMORY_KIB": "8", "PASSWORD_HASH_ITERATIONS": "1"}
+
+# Every client of a test comes from 127.0.0.1 and the suites create hundreds of users and
+# connections in seconds: the abuse limits are off unless a test sets them (test_abuse_limits.py
+# does, and also runs the server with its defaults: env={name: None for name in ABUSE_LIMITS_OFF}).
+ABUSE_LIMITS_OFF = {"AUTH_RATE_PER_ADDRESS_PER_MINUTE": "0", "AUTH_RATE_PER_ACCOUNT_PER_MINUTE": "0",
+                    "MAX_CONNECTIONS_PER_ADDRESS": "0", "MAX_PENDING_HANDSHAKES": "0", "MAX_WEBSOCKETS_PER_USER": "0"}
 
 HTTP_TIMEOUT = 30  # seconds; only a guard against a hung server, never a synchronisation device
 START_TIMEOUT = 20
@@ -135,21 +144,38 @@ class Server:
 
     def sql(self, statement: str, parameters: tuple = ()) -> int:
         """Runs one statement on the server's database, as an operator would; the row count.
-        Placeholders are %s (converted for SQLite)."""
+        Placeholders are %s (converted for SQLite). On SQLite a running server is restarted around
+        it (on the same port)."""
         if database_backend() == "postgres":
             import psycopg2
 
             with psycopg2.connect(self.database_url) as db, db.cursor() as cursor:
                 cursor.execute(statement, parameters)
                 return cursor.rowcount
-        with sqlite3.connect(self.database, timeout=30) as db:
-            return db.execute(statement.replace("%s", "?"), parameters).rowcount
+        # A running server holds its SQLite file exclusively (docs/SECURITY.md: the -shm file cannot
+        # be tampered with): the operator stops it, changes the file, and starts it again, on the
+        # same port so that the test's clients keep working.
+        running = self.running
+        if running:
+            code = self.stop()
+            assert code == 0, f"exit code {code} on SIGTERM; log:\n{self.log()}"
+        try:
+            with sqlite3.connect(self.database, timeout=30) as db:
+                return db.execute(statement.replace("%s", "?"), parameters).rowcount
+        finally:
+            if running:
+                requested, self.requested_port = self.requested_port, self.port
+                try:
+                    self.start(bind_retry_seconds=10)
+                finally:
+                    self.requested_port = requested
 
     def environment(self) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if k not in SERVER_VARIABLES}
         env.update({"HOST": self.host, "PORT": str(self.requested_port),
                     "DATABASE_URL": self.database_url, "LOG_LEVEL": "info"})
         env.update(FAST_HASHING)
+        env.update(ABUSE_LIMITS_OFF)
         if self.secret_key is not None:
             env["SECRET_KEY"] = self.secret_key
         for name, value in self.extra_env.items():  # None: leave the variable unset

@@ -11,7 +11,7 @@ import jwt
 import pytest
 
 from harness import (
-    DEFAULT_PASSWORD, assert_recent, expect_error, expect_json, expect_ok, expect_validation,
+    DEFAULT_PASSWORD, Server, assert_recent, expect_error, expect_json, expect_ok, expect_validation,
     unique_email, utcnow,
 )
 
@@ -276,11 +276,16 @@ def test_server_tokens_are_hs256_jwts_with_the_contract_claims(api, server):
     assert other["jti"] != claims["jti"]
 
 
+def stamp_of(token: str) -> str:
+    """The user's token stamp, which every token of the user carries (claim "stm")."""
+    return jwt.decode(token, options={"verify_signature": False})["stm"]
+
+
 def test_a_token_minted_with_the_secret_key_is_accepted(api, server):
     user = api.new_user()
     now = int(time.time())
-    token = jwt.encode({"sub": str(user.id), "iat": now, "exp": now + 300, "jti": "minted-by-a-test"},
-                       server.secret_key, algorithm="HS256")
+    token = jwt.encode({"sub": str(user.id), "stm": stamp_of(user.token), "iat": now, "exp": now + 300,
+                        "jti": "minted-by-a-test"}, server.secret_key, algorithm="HS256")
     assert expect_ok(api.get("/me", headers={"Authorization": f"Bearer {token}"}))["id"] == user.id
 
 
@@ -292,15 +297,17 @@ def forge(header: dict, claims: dict, signature: str) -> str:
     return f"{b64url(json.dumps(header).encode())}.{b64url(json.dumps(claims).encode())}.{signature}"
 
 
-def claims_for(user_id, lifetime=300, **extra):
-    now = int(time.time())
-    return {"sub": str(user_id), "iat": now, "exp": now + lifetime, "jti": "forged", **extra}
-
-
-def forged_tokens(server, victim_id, own_token):
-    """name -> token that must be refused."""
+def forged_tokens(server, victim, own_token):
+    """name -> token that must be refused. Each carries the victim's real token stamp, so that
+    only what the name says is wrong with it."""
     key = server.secret_key
     now = int(time.time())
+    victim_id = victim.id
+    stamp = stamp_of(victim.token)
+
+    def claims_for(user_id, lifetime=300, **extra):
+        return {"sub": str(user_id), "stm": stamp, "iat": now, "exp": now + lifetime, "jti": "forged", **extra}
+
     head, payload, signature = own_token.split(".")
     tampered_claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
     tampered_claims["sub"] = str(victim_id)
@@ -311,15 +318,20 @@ def forged_tokens(server, victim_id, own_token):
         "alg None with the real signature kept":
             f"{b64url(json.dumps({'alg': 'none', 'typ': 'JWT'}).encode())}.{payload}.{signature}",
         "HS512 with the real key": jwt.encode(claims_for(victim_id), key, algorithm="HS512"),
-        "expired": jwt.encode({"sub": str(victim_id), "iat": now - 3600, "exp": now - 60}, key, algorithm="HS256"),
+        "expired": jwt.encode({"sub": str(victim_id), "stm": stamp, "iat": now - 3600, "exp": now - 60}, key,
+                              algorithm="HS256"),
         "nbf in the future": jwt.encode(claims_for(victim_id, nbf=now + 3600), key, algorithm="HS256"),
         "sub not a number": jwt.encode(claims_for("abc"), key, algorithm="HS256"),
         "sub a JSON number": jwt.encode({**claims_for(victim_id), "sub": victim_id}, key, algorithm="HS256"),
         "sub zero": jwt.encode(claims_for(0), key, algorithm="HS256"),
         "sub negative": jwt.encode(claims_for(-victim_id), key, algorithm="HS256"),
         "sub of no user": jwt.encode(claims_for(10_000_000), key, algorithm="HS256"),
-        "no exp": jwt.encode({"sub": str(victim_id), "iat": now}, key, algorithm="HS256"),
-        "no sub": jwt.encode({"iat": now, "exp": now + 300}, key, algorithm="HS256"),
+        "no exp": jwt.encode({"sub": str(victim_id), "stm": stamp, "iat": now}, key, algorithm="HS256"),
+        "no sub": jwt.encode({"stm": stamp, "iat": now, "exp": now + 300}, key, algorithm="HS256"),
+        "no stamp": jwt.encode({"sub": str(victim_id), "iat": now, "exp": now + 300}, key, algorithm="HS256"),
+        "another user's stamp": jwt.encode({**claims_for(victim_id), "stm": stamp_of(own_token)}, key,
+                                           algorithm="HS256"),
+        "stamp not a string": jwt.encode({**claims_for(victim_id), "stm": 1}, key, algorithm="HS256"),
         "signature removed": f"{head}.{payload}.",
         "signature of another token": f"{head}.{b64url(json.dumps(tampered_claims).encode())}."
                                       + jwt.encode(claims_for(victim_id), "x", algorithm="HS256").split(".")[2],
@@ -332,7 +344,8 @@ def forged_tokens(server, victim_id, own_token):
 
 FORGERIES = ["tampered payload", "wrong key", "alg none", "alg None with the real signature kept",
              "HS512 with the real key", "expired", "nbf in the future", "sub not a number", "sub a JSON number",
-             "sub zero", "sub negative", "sub of no user", "no exp", "no sub", "signature removed",
+             "sub zero", "sub negative", "sub of no user", "no exp", "no sub", "no stamp", "another user's stamp",
+             "stamp not a string", "signature removed",
              "signature of another token", "two parts", "four parts", "not base64", "garbage"]
 
 
@@ -340,7 +353,7 @@ FORGERIES = ["tampered payload", "wrong key", "alg none", "alg None with the rea
 def test_a_forged_or_invalid_token_is_refused(api, server, forgery):
     attacker = api.new_user("attacker")
     victim = api.new_user("victim")
-    token = forged_tokens(server, victim.id, attacker.token)[forgery]
+    token = forged_tokens(server, victim, attacker.token)[forgery]
     expect_error(api.get("/me", headers={"Authorization": f"Bearer {token}"}), 401, INVALID_TOKEN)
     # Nothing can be done with it either.
     response = api.post("/organizations", headers={"Authorization": f"Bearer {token}"},
@@ -369,3 +382,88 @@ def test_a_valid_token_keeps_working_for_many_requests(api):
     user = api.new_user()
     for _ in range(5):
         assert expect_json(api.get("/me", as_user=user), 200)["id"] == user.id
+
+
+# -- tokens name their user for good (PROTOCOL.md §2) ----------------------------------------------
+
+def test_every_token_carries_the_users_stamp(api, server):
+    user = api.new_user()
+    claims = jwt.decode(user.token, server.secret_key, algorithms=["HS256"])
+    assert isinstance(claims["stm"], str) and len(claims["stm"]) == 32
+    assert stamp_of(api.login(user.email)) == claims["stm"]
+    assert stamp_of(api.new_user().token) != claims["stm"]
+
+
+def test_logout_revokes_every_token_of_the_caller_and_only_theirs(api):
+    user = api.new_user()
+    second = api.login(user.email)
+    other = api.new_user()
+    assert expect_ok(api.post("/logout", as_user=user)) == {"status": "logged_out"}
+    for token in (user.token, second):
+        expect_error(api.get("/me", headers={"Authorization": f"Bearer {token}"}), 401, INVALID_TOKEN)
+        expect_error(api.post("/logout", headers={"Authorization": f"Bearer {token}"}), 401, INVALID_TOKEN)
+    assert expect_ok(api.get("/me", as_user=other))["id"] == other.id
+    fresh = api.login(user.email)
+    assert expect_ok(api.get("/me", headers={"Authorization": f"Bearer {fresh}"}))["id"] == user.id
+
+
+def test_logout_needs_a_valid_token(api):
+    expect_error(api.post("/logout"), 401, "Not authenticated")
+    expect_error(api.post("/logout", headers={"Authorization": "Bearer garbage"}), 401, INVALID_TOKEN)
+
+
+@pytest.mark.sqlite_only
+def test_a_token_dies_with_a_database_reset_even_when_the_id_is_reused(start_server, tmp_path):
+    """The same SECRET_KEY, a new database: the new user 1 is not the old user 1."""
+    key = "k" * 64
+    first = start_server(workdir=tmp_path / "a", secret_key=key)
+    old = first.client().new_user("old")
+    assert first.stop() == 0
+    second = start_server(workdir=tmp_path / "b", secret_key=key)
+    client = second.client()
+    new = client.new_user("new")
+    assert new.id == old.id, "the reset database reuses the id"
+    expect_error(client.get("/me", headers=old.headers), 401, INVALID_TOKEN)
+    assert expect_ok(client.get("/me", as_user=new))["email"] == new.email
+
+
+def test_a_deleted_users_token_dies_with_them(api, server):
+    user = api.new_user()
+    server.sql("DELETE FROM users WHERE id = %s", (user.id,))
+    expect_error(api.get("/me", as_user=user), 401, INVALID_TOKEN)
+
+
+def test_issuer_and_audience_are_issued_and_required_when_configured(start_server):
+    strict = start_server(env={"JWT_ISSUER": "https://vpn.example.com", "JWT_AUDIENCE": "mesh-agents"})
+    client = strict.client()
+    user = client.new_user()
+    claims = jwt.decode(user.token, strict.secret_key, algorithms=["HS256"], audience="mesh-agents",
+                        issuer="https://vpn.example.com")
+    assert claims["sub"] == str(user.id)
+    assert expect_ok(client.get("/me", as_user=user))["id"] == user.id
+    now = int(time.time())
+    base = {"sub": str(user.id), "stm": stamp_of(user.token), "iat": now, "exp": now + 300}
+    accepted = {"audience in a list": {**base, "iss": "https://vpn.example.com", "aud": ["other", "mesh-agents"]}}
+    refused = {
+        "no iss": {**base, "aud": "mesh-agents"},
+        "wrong iss": {**base, "iss": "https://evil.example.com", "aud": "mesh-agents"},
+        "no aud": {**base, "iss": "https://vpn.example.com"},
+        "wrong aud": {**base, "iss": "https://vpn.example.com", "aud": "other"},
+        "aud a number": {**base, "iss": "https://vpn.example.com", "aud": 1},
+    }
+    for name, claims in accepted.items():
+        token = jwt.encode(claims, strict.secret_key, algorithm="HS256")
+        assert client.get("/me", headers={"Authorization": f"Bearer {token}"}).status_code == 200, name
+    for name, claims in refused.items():
+        token = jwt.encode(claims, strict.secret_key, algorithm="HS256")
+        response = client.get("/me", headers={"Authorization": f"Bearer {token}"})
+        assert response.status_code == 401, (name, response.text)
+
+
+@pytest.mark.parametrize("key", ["short", "x" * 31])
+def test_a_signing_key_shorter_than_32_bytes_is_refused_at_start(binary, tmp_path, key):
+    server = Server(binary, tmp_path, secret_key=key)
+    with pytest.raises(RuntimeError, match="did not start"):
+        server.start()
+    assert "SECRET_KEY is too short" in server.log()
+    assert server.wait() == 2

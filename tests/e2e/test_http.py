@@ -152,6 +152,19 @@ def test_a_small_chunked_body_is_read(api):
     assert expect_ok(response)["name"] == "chunked"
 
 
+@pytest.mark.parametrize("coding", ["gzip, chunked", "gzip", "deflate, chunked", "identity", "chunked, chunked"])
+def test_a_transfer_coding_other_than_chunked_is_not_implemented(server, api, coding):
+    """RFC 9112 §6.1: 501, not a body misread as empty; nothing is created."""
+    user = api.new_user()
+    with connect(server) as sock:
+        sock.sendall(f"POST /organizations HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {user.token}\r\n"
+                     f"Content-Type: application/json\r\nTransfer-Encoding: {coding}\r\n\r\n"
+                     "5\r\nhello\r\n0\r\n\r\n".encode())
+        status, _, body = parse_response(read_until_closed(sock, SLOW_CLIENT_BOUND))
+    assert (status, json.loads(body)) == (501, {"detail": "Transfer-Encoding not supported"})
+    assert api.organizations(user) == []
+
+
 def test_headers_over_8_kib_are_refused(api):
     expect_error(api.get("/healthz", headers={"X-Padding": "p" * 9000}), 431, "Request header fields too large")
     user = api.new_user()

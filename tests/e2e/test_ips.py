@@ -331,3 +331,75 @@ def test_release_refuses_non_members_and_unknown_organizations(api, org_with_own
     expect_error(api.delete(ip_path(org["id"], "10.20.0.1"), as_user=outsider), 403, NOT_MEMBER)
     expect_error(api.delete(ip_path(10_000_000, "10.20.0.1"), as_user=outsider), 404, "Organization not found")
     assert addresses(api, owner, org["id"]) == ["10.20.0.1"]
+
+
+# -- the per-member quota (PROTOCOL.md §4: MAX_ADDRESSES_PER_MEMBER) ---------------------------------
+
+QUOTA = "Address quota exceeded: a member may hold at most {} addresses in an organization"
+
+
+def test_a_plain_member_holds_at_most_16_addresses_by_default(api, org_with_owner):
+    org, owner = org_with_owner
+    member = api.new_user("member")
+    api.join(member, org["id"])
+    got = [api.allocate(member, org["id"], agent_id=f"d{i}")["virtual_ip"] for i in range(16)]
+    assert len(set(got)) == 16
+    expect_error(api.post(allocate_path(org["id"]), as_user=member, json={"agent_id": "d16"}), 409, QUOTA.format(16))
+    expect_error(api.post(allocate_path(org["id"]), as_user=member, json={"virtual_ip": "10.20.0.200"}), 409,
+                 QUOTA.format(16))
+    # What the member holds is still theirs (idempotent), and the others are not held back.
+    assert api.allocate(member, org["id"], agent_id="d3")["virtual_ip"] == got[3]
+    late = api.new_user("late")
+    api.join(late, org["id"])
+    assert api.allocate(late, org["id"])["virtual_ip"] == "10.20.0.17"
+    # Releasing one makes room again.
+    expect_ok(api.delete(ip_path(org["id"], got[0]), as_user=member))
+    assert api.allocate(member, org["id"], agent_id="d16")["virtual_ip"] == got[0]
+
+
+def test_owners_and_admins_are_not_limited(start_server):
+    client = start_server(env={"MAX_ADDRESSES_PER_MEMBER": "2"}).client()
+    owner = client.new_user("owner")
+    org = client.create_org(owner, subnet="10.21.0.0/24")
+    admin = client.new_user("admin")
+    client.join(admin, org["id"])
+    client.set_role(owner, org["id"], admin.id, "admin")
+    for user in (owner, admin):
+        assert len({client.allocate(user, org["id"], agent_id=f"d{i}")["virtual_ip"] for i in range(5)}) == 5
+    member = client.new_user("member")
+    client.join(member, org["id"])
+    client.allocate(member, org["id"], agent_id="a")
+    client.allocate(member, org["id"], agent_id="b")
+    expect_error(client.post(allocate_path(org["id"]), as_user=member, json={"agent_id": "c"}), 409,
+                 QUOTA.format(2))
+    # A member demoted from admin keeps what it holds but gets no more.
+    client.set_role(owner, org["id"], admin.id, "member")
+    expect_error(client.post(allocate_path(org["id"]), as_user=admin, json={"agent_id": "x"}), 409, QUOTA.format(2))
+    assert len(client.ips(owner, org["id"])) == 12
+
+
+def test_the_quota_holds_under_concurrent_requests(start_server):
+    """One member fires 30 allocations with distinct agent ids at once: exactly the quota lands."""
+    from test_concurrency import race
+
+    server = start_server(env={"MAX_ADDRESSES_PER_MEMBER": "4", "DATABASE_THREADS": "8"})
+    client = server.client()
+    owner = client.new_user("owner")
+    org = client.create_org(owner, subnet="10.22.0.0/24")
+    member = client.new_user("member")
+    client.join(member, org["id"])
+    responses = race(client, 30, lambda c, i: c.post(allocate_path(org["id"]), as_user=member,
+                                                      json={"agent_id": f"dev{i}"}))
+    statuses = sorted(r.status_code for r in responses)
+    assert statuses == [200] * 4 + [409] * 26, statuses
+    assert len(client.ips(owner, org["id"])) == 4
+
+
+def test_a_quota_of_zero_means_no_limit(start_server):
+    client = start_server(env={"MAX_ADDRESSES_PER_MEMBER": "0"}).client()
+    owner = client.new_user("owner")
+    org = client.create_org(owner, subnet="10.23.0.0/27")
+    member = client.new_user("member")
+    client.join(member, org["id"])
+    assert len({client.allocate(member, org["id"], agent_id=f"d{i}")["virtual_ip"] for i in range(30)}) == 30
+    expect_error(client.post(allocate_path(org["id"]), as_user=member, json={"agent_id": "more"}), 409, FULL)

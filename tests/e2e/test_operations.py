@@ -21,6 +21,7 @@ REST_ROUTES = {
     "/register": {"post"},
     "/login": {"post"},
     "/me": {"get"},
+    "/logout": {"post"},
     "/organizations": {"get", "post"},
     "/organizations/{org_id}": {"get"},
     "/organizations/{org_id}/join": {"post"},
@@ -321,6 +322,35 @@ def test_sigterm_lets_an_in_flight_request_finish(start_server):
             return
         thread.join(timeout=60)
     pytest.fail("never caught a login in flight (the probe logins always got through)")
+
+
+def test_sigterm_right_after_connections_were_accepted_answers_every_request(start_server):
+    """20 clients connect and send a request; SIGTERM arrives at once. Each must get its answer,
+    whether the server had read its request yet or not, in every one of 15 rounds."""
+    import socket
+
+    for round_ in range(15):
+        server = start_server()
+        sockets = [socket.create_connection(("127.0.0.1", server.port), timeout=30) for _ in range(20)]
+        for i, sock in enumerate(sockets):
+            path = "/healthz" if i % 2 else "/openapi.json"
+            sock.sendall(f"GET {path} HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+        server.terminate()
+        unanswered = []
+        for i, sock in enumerate(sockets):
+            received = b""
+            try:
+                while chunk := sock.recv(1 << 20):
+                    received += chunk
+            except (ConnectionResetError, socket.timeout) as failure:
+                unanswered.append(f"connection {i}: {failure!r} after {received[:80]!r}")
+                continue
+            finally:
+                sock.close()
+            if not received.startswith(b"HTTP/1.1 200 "):
+                unanswered.append(f"connection {i}: {received[:80]!r}")
+        assert server.wait() == 0, server.log()
+        assert not unanswered, f"round {round_}: " + "; ".join(unanswered)
 
 
 # -- bad configuration ------------------------------------------------------------------------------

@@ -53,7 +53,12 @@ def test_two_organizations_may_share_a_subnet(api):
     assert first["id"] != second["id"] and first["subnet"] == second["subnet"]
 
 
-@pytest.mark.parametrize("subnet", ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/30", "100.64.12.0/22"])
+NOT_PRIVATE = ("subnet must lie inside a private or shared range: 10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16 "
+               "or 100.64.0.0/10")
+
+
+@pytest.mark.parametrize("subnet", ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/30", "100.64.12.0/22",
+                                    "172.31.255.0/24", "100.127.255.252/30"])
 def test_create_accepts_prefixes_from_8_to_30(api, subnet):
     assert api.create_org(api.new_user(), subnet=subnet)["subnet"] == subnet
 
@@ -75,6 +80,12 @@ def test_create_accepts_prefixes_from_8_to_30(api, subnet):
     ("fd00::/64", "value is not a valid IPv4 network", "value_error.ipv4network"),
     ("", "value is not a valid IPv4 network", "value_error.ipv4network"),
     ("banana", "value is not a valid IPv4 network", "value_error.ipv4network"),
+    # Only private (RFC 1918) and shared (RFC 6598) space; a suggestion only when itself valid.
+    *[(subnet, NOT_PRIVATE, "value_error.ipv4network.not_private") for subnet in [
+        "127.0.0.0/8", "127.0.0.0/24", "224.0.0.0/24", "0.0.0.0/8", "8.8.8.0/24", "169.254.0.0/16",
+        "172.32.0.0/16", "100.128.0.0/16", "192.0.2.0/24", "255.255.255.0/24"]],
+    ("10.0.0.0/0", "prefix length must be between 8 and 30", "value_error.ipv4network.prefix"),
+    ("127.0.0.1/8", "host bits must be zero", "value_error.ipv4network.host_bits"),
 ])
 def test_create_refuses_an_invalid_subnet(api, subnet, msg, kind):
     owner = api.new_user()

@@ -61,7 +61,8 @@ def forge(server, member, **claims_and_options):
     key = claims_and_options.pop("key", server.secret_key)
     algorithm = claims_and_options.pop("algorithm", "HS256")
     now = int(time.time())
-    claims = {"sub": str(member["user"].id), "iat": now, "exp": now + 600, "jti": "x" * 16}
+    stamp = jwt.decode(member["user"].token, options={"verify_signature": False})["stm"]
+    claims = {"sub": str(member["user"].id), "stm": stamp, "iat": now, "exp": now + 600, "jti": "x" * 16}
     claims.update(claims_and_options)
     claims = {k: v for k, v in claims.items() if v is not None}
     return jwt.encode(claims, key, algorithm=algorithm)

@@ -32,9 +32,9 @@ class ClusterStore : public testing::Test {
     schema = std::make_unique<postgres_schema>(*url);
     a = open();
     b = open();
-    owner = must(a->create_user({"owner@example.com", "h", 1}), "owner");
-    alice = must(a->create_user({"alice@example.com", "h", 1}), "alice");
-    bob = must(a->create_user({"bob@example.com", "h", 1}), "bob");
+    owner = must(a->create_user({"owner@example.com", "h", 1, "stamp"}), "owner");
+    alice = must(a->create_user({"alice@example.com", "h", 1, "stamp"}), "alice");
+    bob = must(a->create_user({"bob@example.com", "h", 1, "stamp"}), "bob");
     org = a->create_organization({"Acme", subnet("10.0.0.0/24"), domain::join_policy::open, owner.user_id, 1});
     must(a->join({org.organization_id, alice.user_id, std::nullopt, 2}), "alice joins");
     must(a->join({org.organization_id, bob.user_id, std::nullopt, 2}), "bob joins");
@@ -96,13 +96,13 @@ TEST_F(ClusterStore, AClaimLandsWhereTheRegistrationDoesAndALaterOneReplacesIt) 
   EXPECT_EQ(online[0].reachable.public_port, 40000);
 
   EXPECT_EQ(claim(a, claim_of(bob, 1)).error().code, errc::address_not_found);
-  const auto stranger = must(a->create_user({"stranger@example.com", "h", 1}), "stranger");
+  const auto stranger = must(a->create_user({"stranger@example.com", "h", 1, "stamp"}), "stranger");
   EXPECT_EQ(claim(a, claim_of(stranger, 1)).error().code, errc::not_a_member);
 }
 
 TEST_F(ClusterStore, ABatchOfClaimsIsDecidedInOrder) {
   ASSERT_TRUE(a->allocate({org.organization_id, alice.user_id, "", std::nullopt, 3}).has_value());
-  const auto stranger = must(a->create_user({"stranger@example.com", "h", 1}), "stranger");
+  const auto stranger = must(a->create_user({"stranger@example.com", "h", 1, "stamp"}), "stranger");
   presence_batch batch;
   batch.claims = {claim_of(alice, 1), claim_of(bob, 1), claim_of(stranger, 1), claim_of(alice, 1)};
   for (int i = 0; i < 100; ++i) batch.claims.push_back(claim_of(alice, 1));  // more than one round trip

@@ -61,8 +61,8 @@ TEST_F(PostgresStore, ProcessesStartingTogetherMigrateOnce) {
     });
   for (auto& t : starting) t.join();
   EXPECT_EQ(failures.load(), 0);
-  EXPECT_EQ(schema->value("SELECT count(*) FROM schema_migrations"), "1");
-  EXPECT_EQ(schema->value("SELECT max(version) FROM schema_migrations"), "1");
+  EXPECT_EQ(schema->value("SELECT count(*) FROM schema_migrations"), std::to_string(latest_schema));
+  EXPECT_EQ(schema->value("SELECT max(version) FROM schema_migrations"), std::to_string(latest_schema));
 }
 
 TEST_F(PostgresStore, ASchemaNewerThanThisServerIsRefusedAndLeftAlone) {
@@ -90,7 +90,7 @@ TEST_F(PostgresStore, ASearchPathWithoutASchemaIsAClearError) {
 TEST_F(PostgresStore, RacingRegistrationsAndJoinsAreConflictsNotErrors) {
   auto first = open();
   auto second = open();
-  const auto owner = must(first->create_user({"owner@example.com", "h", 1}), "owner");
+  const auto owner = must(first->create_user({"owner@example.com", "h", 1, "stamp"}), "owner");
   const auto o =
       first->create_organization({"Acme", subnet("10.0.0.0/24"), domain::join_policy::open, owner.user_id, 1});
   constexpr int rounds = 40;
@@ -98,8 +98,8 @@ TEST_F(PostgresStore, RacingRegistrationsAndJoinsAreConflictsNotErrors) {
   for (int round = 0; round < rounds; ++round) {
     const std::string email = numbered("racer", round) + "@example.com";
     sig::result<domain::user> a = sig::fail(errc::internal), b = sig::fail(errc::internal);
-    std::thread racing([&] { b = second->create_user({email, "h", 2}); });
-    a = first->create_user({email, "h", 2});
+    std::thread racing([&] { b = second->create_user({email, "h", 2, "stamp"}); });
+    a = first->create_user({email, "h", 2, "stamp"});
     racing.join();
     for (const auto* r : {&a, &b}) {
       if (r->has_value()) {
@@ -135,29 +135,29 @@ TEST_F(PostgresStore, RacingRegistrationsAndJoinsAreConflictsNotErrors) {
 TEST_F(PostgresStore, ConnectionsDroppedByTheServerAreReopenedWithoutAnError) {
   const std::string application = "drop_" + schema->name();
   auto db = open(schema->url() + "&application_name=" + application);
-  const auto alice = must(db->create_user({"alice@example.com", "h", 1}), "alice");
+  const auto alice = must(db->create_user({"alice@example.com", "h", 1, "stamp"}), "alice");
   // What a restart of PostgreSQL does to the connections of the pool.
   schema->value("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name = '" +
                 application + "'");
   EXPECT_EQ(db->find_user(alice.user_id)->email, "alice@example.com");
   EXPECT_TRUE(db->is_reachable());
-  EXPECT_TRUE(db->create_user({"bob@example.com", "h", 1}).has_value());
+  EXPECT_TRUE(db->create_user({"bob@example.com", "h", 1, "stamp"}).has_value());
 }
 
 TEST_F(PostgresStore, ADatabaseThatGoesAwayIsUnavailableAndTheStoreRecoversWhenItReturns) {
   tcp_proxy proxy(server_port());
   auto db = open(url_through(proxy.port(), "proxy_" + schema->name()));
-  const auto alice = must(db->create_user({"alice@example.com", "h", 1}), "alice");
+  const auto alice = must(db->create_user({"alice@example.com", "h", 1, "stamp"}), "alice");
 
   proxy.cut();
   EXPECT_FALSE(db->is_reachable());
   EXPECT_THROW(db->find_user(alice.user_id), store_unavailable);
-  EXPECT_THROW(db->create_user({"bob@example.com", "h", 1}), store_unavailable);
+  EXPECT_THROW(db->create_user({"bob@example.com", "h", 1, "stamp"}), store_unavailable);
 
   proxy.restore();
   EXPECT_TRUE(db->is_reachable());
   EXPECT_EQ(db->find_user(alice.user_id)->email, "alice@example.com");
-  EXPECT_TRUE(db->create_user({"bob@example.com", "h", 1}).has_value());
+  EXPECT_TRUE(db->create_user({"bob@example.com", "h", 1, "stamp"}).has_value());
 }
 
 TEST_F(PostgresStore, AServerThatIsNotThereAtStartIsUnavailable) {

@@ -43,7 +43,7 @@ class Service : public StoreTest {
   }
 
   std::string allocate_via_service(const domain::user& caller, std::string agent_id = {}) {
-    const auto a = service::allocate_address(db(), caller, org.organization_id, {std::move(agent_id), std::nullopt});
+    const auto a = service::allocate_address(db(), caller, org.organization_id, {std::move(agent_id), std::nullopt}, 0);
     return domain::format_ipv4(must(a, "allocate_address").address);
   }
 
@@ -180,27 +180,27 @@ TEST_P(Service, ReleaseErrors) {
 
 TEST_P(Service, SpecificAddressesAreCheckedAgainstTheSubnet) {
   for (const char* outside : {"10.0.1.1", "10.0.0.0", "10.0.0.255", "192.168.0.1"}) {
-    const auto a = service::allocate_address(db(), alice, org.organization_id, {"", std::string(outside)});
+    const auto a = service::allocate_address(db(), alice, org.organization_id, {"", std::string(outside)}, 0);
     ASSERT_EQ(error_of(a), errc::validation_failed) << outside;
     ASSERT_EQ(a.error().fields.size(), 1u);
     EXPECT_EQ(a.error().fields[0].loc, (std::vector<sig::loc_part>{"body", "virtual_ip"})) << outside;
     EXPECT_EQ(a.error().fields[0].type, "value_error.ipv4address.outside_subnet") << outside;
   }
-  const auto garbage = service::allocate_address(db(), alice, org.organization_id, {"", std::string("10.0.0")});
+  const auto garbage = service::allocate_address(db(), alice, org.organization_id, {"", std::string("10.0.0")}, 0);
   ASSERT_EQ(error_of(garbage), errc::validation_failed);
   EXPECT_EQ(garbage.error().fields[0].type, "value_error.ipv4address");
   EXPECT_TRUE(db().allocations(org.organization_id).empty());
 
-  const auto inside = service::allocate_address(db(), alice, org.organization_id, {"", std::string("10.0.0.200")});
+  const auto inside = service::allocate_address(db(), alice, org.organization_id, {"", std::string("10.0.0.200")}, 0);
   ASSERT_TRUE(inside.has_value());
   EXPECT_EQ(inside->address, ip("10.0.0.200"));
-  EXPECT_EQ(error_of(service::allocate_address(db(), bob, org.organization_id, {"", std::string("10.0.0.200")})),
+  EXPECT_EQ(error_of(service::allocate_address(db(), bob, org.organization_id, {"", std::string("10.0.0.200")}, 0)),
             errc::address_taken);
 }
 
 TEST_P(Service, AllocationAndListingNeedMembership) {
-  EXPECT_EQ(error_of(service::allocate_address(db(), stranger, org.organization_id, {})), errc::not_a_member);
-  EXPECT_EQ(error_of(service::allocate_address(db(), owner, org.organization_id + 1000, {})),
+  EXPECT_EQ(error_of(service::allocate_address(db(), stranger, org.organization_id, {}, 0)), errc::not_a_member);
+  EXPECT_EQ(error_of(service::allocate_address(db(), owner, org.organization_id + 1000, {}, 0)),
             errc::organization_not_found);
   EXPECT_EQ(error_of(service::list_addresses(db(), stranger, org.organization_id)), errc::not_a_member);
   EXPECT_EQ(error_of(service::list_members(db(), stranger, org.organization_id)), errc::not_a_member);
@@ -290,8 +290,35 @@ TEST_P(Service, LoginRehashesWhenTheCostChanged) {
 }
 
 TEST_P(Service, TokensOfVanishedUsersAreInvalid) {
-  EXPECT_EQ(must(service::caller_from_token(db(), alice.user_id), "caller").email, "alice@example.com");
-  EXPECT_EQ(error_of(service::caller_from_token(db(), alice.user_id + 100'000)), errc::invalid_token);
+  const sig::auth::token_claims of_alice{alice.user_id, alice.token_stamp, 0, 0, ""};
+  EXPECT_EQ(must(service::caller_from_token(db(), of_alice), "caller").email, "alice@example.com");
+  EXPECT_EQ(error_of(service::caller_from_token(db(), {alice.user_id + 100'000, alice.token_stamp, 0, 0, ""})),
+            errc::invalid_token);
+}
+
+TEST_P(Service, TokensNameTheirUserForGood) {
+  const sig::auth::password_hasher hasher({8, 1});
+  const sig::auth::jwt_codec tokens("service-test-secret-of-32-bytes-or-more", 1800s);
+  const auto erin = must(service::register_user(db(), hasher, "erin@example.com", "erin's password"), "register");
+  ASSERT_EQ(erin.token_stamp.size(), 32u);
+  EXPECT_NE(erin.token_stamp, alice.token_stamp);
+  const auto issued = must(service::login(db(), hasher, tokens, "erin@example.com", "erin's password"), "login");
+  const auto claims = tokens.verify(issued.access_token, sig::now_micros() / 1'000'000);
+  ASSERT_TRUE(claims.has_value());
+  EXPECT_EQ(claims->stamp, erin.token_stamp);
+  EXPECT_TRUE(service::caller_from_token(db(), *claims).has_value());
+  // A token without a stamp, or another user's stamp, never names erin.
+  EXPECT_EQ(error_of(service::caller_from_token(db(), {erin.user_id, "", 0, 0, ""})), errc::invalid_token);
+  EXPECT_EQ(error_of(service::caller_from_token(db(), {erin.user_id, alice.token_stamp, 0, 0, ""})),
+            errc::invalid_token);
+
+  // Logging out revokes every token issued so far; a new login works.
+  service::revoke_tokens(db(), erin);
+  EXPECT_EQ(error_of(service::caller_from_token(db(), *claims)), errc::invalid_token);
+  const auto again = must(service::login(db(), hasher, tokens, "erin@example.com", "erin's password"), "login");
+  const auto new_claims = tokens.verify(again.access_token, sig::now_micros() / 1'000'000);
+  ASSERT_TRUE(new_claims.has_value());
+  EXPECT_TRUE(service::caller_from_token(db(), *new_claims).has_value());
 }
 
 }  // namespace

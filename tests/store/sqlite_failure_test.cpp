@@ -38,7 +38,7 @@ class SqliteFailure : public testing::Test {
   }
 
   sig::result<domain::user> new_user(const std::string& name) {
-    return db->create_user({name + "@example.com", "h", ++now});
+    return db->create_user({name + "@example.com", "h", ++now, "stamp"});
   }
 
   fs::path dir;

@@ -72,7 +72,7 @@ class SqliteStore : public testing::Test {
 TEST_F(SqliteStore, CreatesTheFileAndMigratesOnce) {
   {
     auto db = open();
-    ASSERT_TRUE(db->create_user({"alice@example.com", "h", 1}).has_value());
+    ASSERT_TRUE(db->create_user({"alice@example.com", "h", 1, "stamp"}).has_value());
   }
   EXPECT_TRUE(fs::exists(file));
   // Opening again (twice) keeps the data and applies nothing twice.
@@ -82,25 +82,27 @@ TEST_F(SqliteStore, CreatesTheFileAndMigratesOnce) {
     EXPECT_TRUE(db->is_reachable());
   }
   raw_database raw(file);
-  EXPECT_EQ(raw.number("SELECT COUNT(*) FROM schema_migrations"), 1);
-  EXPECT_EQ(raw.number("SELECT MAX(version) FROM schema_migrations"), 1);
+  EXPECT_EQ(raw.number("SELECT COUNT(*) FROM schema_migrations"), latest_schema);
+  EXPECT_EQ(raw.number("SELECT MAX(version) FROM schema_migrations"), latest_schema);
   EXPECT_EQ(raw.number("SELECT COUNT(*) FROM users"), 1);
 }
 
 TEST_F(SqliteStore, TwoStoresOpeningOneFileTogetherAgree) {
   auto first = open();
   auto second = open();  // migrations already applied: nothing to do, no error
-  const auto u = first->create_user({"a@example.com", "h", 1});
+  const auto u = first->create_user({"a@example.com", "h", 1, "stamp"});
   ASSERT_TRUE(u.has_value());
   EXPECT_EQ(second->find_user(u->user_id)->email, "a@example.com");
-  EXPECT_EQ(error_of(second->create_user({"a@example.com", "h", 2})), errc::email_taken);
+  EXPECT_EQ(error_of(second->create_user({"a@example.com", "h", 2, "stamp"})), errc::email_taken);
 }
 
 TEST_F(SqliteStore, NewerSchemaVersionIsRefused) {
   open().reset();
   {
     raw_database raw(file);
-    ASSERT_EQ(raw.exec("INSERT INTO schema_migrations (version, applied_at) VALUES (2, 0)"), SQLITE_OK);
+    ASSERT_EQ(raw.exec("INSERT INTO schema_migrations (version, applied_at) VALUES (" +
+                       std::to_string(latest_schema + 1) + ", 0)"),
+              SQLITE_OK);
   }
   try {
     open();
@@ -110,8 +112,8 @@ TEST_F(SqliteStore, NewerSchemaVersionIsRefused) {
   }
   {
     raw_database raw(file);
-    EXPECT_EQ(raw.number("SELECT MAX(version) FROM schema_migrations"), 2);  // left as it was
-    ASSERT_EQ(raw.exec("DELETE FROM schema_migrations WHERE version = 2"), SQLITE_OK);
+    EXPECT_EQ(raw.number("SELECT MAX(version) FROM schema_migrations"), latest_schema + 1);  // left as it was
+    ASSERT_EQ(raw.exec("DELETE FROM schema_migrations WHERE version > " + std::to_string(latest_schema)), SQLITE_OK);
   }
   EXPECT_NO_THROW(open());
 }
@@ -140,7 +142,7 @@ TEST_F(SqliteStore, TheDatabaseItselfRefusesDuplicateAddresses) {
   sig::domain::id user_id = 0;
   {
     auto db = open();
-    const auto owner = must(db->create_user({"owner@example.com", "h", 1}), "user");
+    const auto owner = must(db->create_user({"owner@example.com", "h", 1, "stamp"}), "user");
     const auto o =
         db->create_organization({"Acme", subnet("10.0.0.0/24"), domain::join_policy::open, owner.user_id, 1});
     held = db->allocate({o.organization_id, owner.user_id, "laptop", std::nullopt, 1});

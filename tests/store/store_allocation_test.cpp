@@ -95,6 +95,28 @@ TEST_P(StoreAllocation, NonMembersGetNothing) {
 }
 
 // ---------------------------------------------------------------------------------------------
+// The per-member quota (PROTOCOL.md §4), checked in the allocating transaction
+
+TEST_P(StoreAllocation, QuotaLimitsPlainMembersOnly) {
+  const auto owner = user("owner");
+  const auto member = user("member");
+  const auto o = organization(owner);
+  join(o, member);
+  const auto allocate = [&](const domain::user& u, std::string agent_id) {
+    return db().allocate({o.organization_id, u.user_id, std::move(agent_id), std::nullopt, tick(), 3});
+  };
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(allocate(member, numbered("m", i)).has_value()) << i;
+  const auto over = allocate(member, "m3");
+  ASSERT_FALSE(over.has_value());
+  EXPECT_EQ(over.error().code, errc::address_quota_exceeded);
+  EXPECT_TRUE(allocate(member, "m1").has_value());  // what it holds it still gets (idempotent)
+  for (int i = 0; i < 5; ++i) EXPECT_TRUE(allocate(owner, numbered("o", i)).has_value()) << i;
+  ASSERT_TRUE(promote(o, member, domain::role::admin).has_value());
+  EXPECT_TRUE(allocate(member, "m3").has_value());  // admins are not limited
+  EXPECT_EQ(db().allocations(o.organization_id).size(), 9u);
+}
+
+// ---------------------------------------------------------------------------------------------
 // Full subnets
 
 TEST_P(StoreAllocation, Slash30HasExactlyTwoHosts) {

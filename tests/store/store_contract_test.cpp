@@ -34,7 +34,8 @@ std::vector<sig::domain::id> user_ids_of(const std::vector<domain::membership>& 
 // Users
 
 TEST_P(StoreContract, CreatesAndFindsUsers) {
-  const auto created = must(db().create_user({"alice@example.com", "argon-hash", 1'700'000'000'123'456}), "create");
+  const auto created =
+      must(db().create_user({"alice@example.com", "argon-hash", 1'700'000'000'123'456, "alice-stamp"}), "create");
   EXPECT_GT(created.user_id, 0);
   EXPECT_EQ(created.email, "alice@example.com");
   EXPECT_EQ(created.password_hash, "argon-hash");
@@ -46,6 +47,7 @@ TEST_P(StoreContract, CreatesAndFindsUsers) {
   EXPECT_EQ(by_id->email, "alice@example.com");
   EXPECT_EQ(by_id->password_hash, "argon-hash");
   EXPECT_EQ(by_id->created_at, 1'700'000'000'123'456);
+  EXPECT_EQ(by_id->token_stamp, "alice-stamp");
 
   const auto by_email = db().find_user_by_email("alice@example.com");
   ASSERT_TRUE(by_email.has_value());
@@ -55,6 +57,17 @@ TEST_P(StoreContract, CreatesAndFindsUsers) {
   EXPECT_FALSE(db().find_user(0).has_value());
   EXPECT_FALSE(db().find_user_by_email("bob@example.com").has_value());
   EXPECT_FALSE(db().find_user_by_email("").has_value());
+}
+
+TEST_P(StoreContract, ReplacingTheTokenStampKeepsEverythingElse) {
+  const auto alice = user("alice");
+  EXPECT_TRUE(db().replace_token_stamp(alice.user_id, "new-stamp"));
+  const auto after = db().find_user(alice.user_id);
+  ASSERT_TRUE(after.has_value());
+  EXPECT_EQ(after->token_stamp, "new-stamp");
+  EXPECT_EQ(after->password_hash, alice.password_hash);
+  EXPECT_EQ(db().find_user_by_email("alice@example.com")->token_stamp, "new-stamp");
+  EXPECT_FALSE(db().replace_token_stamp(alice.user_id + 1000, "other"));
 }
 
 TEST_P(StoreContract, EveryUserGetsItsOwnId) {
@@ -69,17 +82,17 @@ TEST_P(StoreContract, EveryUserGetsItsOwnId) {
 
 TEST_P(StoreContract, DuplicateEmailIsEmailTaken) {
   const auto first = user("alice");
-  const auto again = db().create_user({"alice@example.com", "other-hash", tick()});
+  const auto again = db().create_user({"alice@example.com", "other-hash", tick(), "stamp"});
   EXPECT_EQ(error_of(again), errc::email_taken);
   // Nothing changed, and the store still works.
   EXPECT_EQ(db().find_user_by_email("alice@example.com")->password_hash, first.password_hash);
   EXPECT_EQ(db().find_user_by_email("alice@example.com")->user_id, first.user_id);
-  EXPECT_TRUE(db().create_user({"bob@example.com", "h", tick()}).has_value());
+  EXPECT_TRUE(db().create_user({"bob@example.com", "h", tick(), "stamp"}).has_value());
 }
 
 TEST_P(StoreContract, UnicodeAndLongValuesSurvive) {
   const std::string hash(200, 'h');
-  const auto u = must(db().create_user({"j\xc3\xb6rg@example.com", hash, tick()}), "create");
+  const auto u = must(db().create_user({"j\xc3\xb6rg@example.com", hash, tick(), "stamp"}), "create");
   EXPECT_EQ(db().find_user(u.user_id)->email, "j\xc3\xb6rg@example.com");
   EXPECT_EQ(db().find_user(u.user_id)->password_hash, hash);
 }

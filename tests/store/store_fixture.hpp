@@ -16,6 +16,9 @@
 
 namespace store_test {
 
+/// The newest schema version of both dialects (migrations/<dialect>/V002__token_stamp.sql).
+inline constexpr int latest_schema = 2;
+
 namespace domain = sig::domain;
 namespace st = sig::store;
 using sig::errc;
@@ -70,7 +73,9 @@ class StoreTest : public testing::TestWithParam<store_factory> {
 
   domain::user user(std::string_view name) {
     const std::string email = std::string(name) + "@example.com";
-    return must(db().create_user({email, std::string("hash-of-").append(name), tick()}), "create_user " + email);
+    return must(
+        db().create_user({email, std::string("hash-of-").append(name), tick(), std::string("stamp-of-").append(name)}),
+        "create_user " + email);
   }
 
   domain::organization organization(const domain::user& owner, std::string_view block = "10.0.0.0/24",

@@ -74,10 +74,11 @@ class Authenticate : public testing::Test {
   std::int64_t now() const { return sig::now_micros() / 1'000'000; }
 };
 
-TEST_F(Authenticate, ValidTokenGivesTheUserId) {
-  const auto id = sig::api::authenticate_bearer("Bearer " + codec.issue(77, now()), codec);
-  ASSERT_TRUE(id.has_value());
-  EXPECT_EQ(*id, 77);
+TEST_F(Authenticate, ValidTokenGivesTheUserIdAndStamp) {
+  const auto claims = sig::api::authenticate_bearer("Bearer " + codec.issue(77, "test-stamp", now()), codec);
+  ASSERT_TRUE(claims.has_value());
+  EXPECT_EQ(claims->user_id, 77);
+  EXPECT_EQ(claims->stamp, "test-stamp");
 }
 
 TEST_F(Authenticate, NoBearerTokenIsNotAuthenticated) {
@@ -91,7 +92,8 @@ TEST_F(Authenticate, NoBearerTokenIsNotAuthenticated) {
 TEST_F(Authenticate, BadTokensAreInvalid) {
   const sig::auth::jwt_codec other("other-secret", 1800s);
   for (const std::string& token :
-       {std::string("garbage"), other.issue(77, now()), codec.issue(77, now() - 3600), codec.issue(77, now()) + "x"}) {
+       {std::string("garbage"), other.issue(77, "test-stamp", now()), codec.issue(77, "test-stamp", now() - 3600),
+        codec.issue(77, "test-stamp", now()) + "x"}) {
     const auto id = sig::api::authenticate_bearer("Bearer " + token, codec);
     ASSERT_FALSE(id.has_value()) << token;
     EXPECT_EQ(id.error().code, errc::invalid_token) << token;
@@ -105,7 +107,7 @@ TEST_F(Authenticate, BadTokensAreInvalid) {
 // Knows one user; every other call is a test failure.
 class fake_store final : public st::store {
  public:
-  std::optional<domain::user> known{domain::user{7, "seven@example.com", "hash", 1}};
+  std::optional<domain::user> known{domain::user{7, "seven@example.com", "hash", 1, "stamp-of-seven"}};
   bool unavailable = false;
 
   std::optional<domain::user> find_user(st::id user_id) override {
@@ -117,6 +119,7 @@ class fake_store final : public st::store {
   sig::result<domain::user> create_user(const st::new_user&) override { unexpected_call(); }
   std::optional<domain::user> find_user_by_email(std::string_view) override { unexpected_call(); }
   void update_password_hash(st::id, std::string_view) override { unexpected_call(); }
+  bool replace_token_stamp(st::id, std::string_view) override { unexpected_call(); }
   domain::organization create_organization(const st::new_organization&) override { unexpected_call(); }
   std::optional<st::organization_access> find_organization(st::id, st::id) override { unexpected_call(); }
   std::vector<domain::organization> organizations_of(st::id) override { unexpected_call(); }
@@ -174,10 +177,13 @@ class RunRoute : public testing::Test {
   api_services services{db, hasher, tokens, presence, metrics};
   api_request request;
 
-  api_response run(sig::api::handler_fn handler, access who, std::optional<sig::domain::id> user_id) {
+  api_response run(sig::api::handler_fn handler, access who, std::optional<sig::domain::id> user_id,
+                   std::string stamp = "stamp-of-seven") {
     const route r{http_method::get, "/test", who, runs_on::io_thread, handler, "test"};
     request.path = "/test";
-    return sig::api::run_route(r, request, user_id, services);
+    std::optional<sig::auth::token_claims> token;
+    if (user_id) token = sig::auth::token_claims{*user_id, std::move(stamp), 0, 0, ""};
+    return sig::api::run_route(r, request, token, services);
   }
 
   static boost::json::value body(const api_response& r) {
@@ -203,6 +209,15 @@ TEST_F(RunRoute, VanishedUserIs401WithWwwAuthenticate) {
   ASSERT_EQ(response.headers.size(), 1u);
   EXPECT_EQ(response.headers[0].first, "WWW-Authenticate");
   EXPECT_EQ(response.headers[0].second, "Bearer");
+}
+
+TEST_F(RunRoute, TokenWithAnotherStampIs401) {
+  // The user's id was reused (a database reset) or the user logged out: the stamp differs.
+  for (const std::string stamp : {"stamp-of-another-seven", ""}) {
+    const auto response = run(&echo_caller, access::user, 7, stamp);
+    EXPECT_EQ(response.status, 401u) << stamp;
+    EXPECT_EQ(body(response), boost::json::parse(R"({"detail":"Could not validate credentials"})"));
+  }
 }
 
 TEST_F(RunRoute, AnonymousRoutesNeverTouchTheStore) {

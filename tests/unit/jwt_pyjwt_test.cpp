@@ -159,7 +159,7 @@ TEST_F(PyJwt, PyJwtTokenWithNumericSubIsRefused) {
 
 TEST_F(PyJwt, OurTokensDecodeInPyJwt) {
   const std::int64_t now = wall_clock();
-  const std::string token = codec.issue(1234, now);
+  const std::string token = codec.issue(1234, "test-stamp", now);
   const auto ours = codec.verify(token, now);
   ASSERT_TRUE(ours.has_value());
 
@@ -182,9 +182,9 @@ TEST_F(PyJwt, OurTokensDecodeInPyJwt) {
 TEST_F(PyJwt, PyJwtRefusesOurTokenUnderAnotherKeyOrWhenExpired) {
   // Shows that the previous test's acceptance is not vacuous.
   const std::int64_t now = wall_clock();
-  const auto wrong_key = python(decode_script, {"not-the-key", codec.issue(1, now)});
+  const auto wrong_key = python(decode_script, {"not-the-key", codec.issue(1, "test-stamp", now)});
   EXPECT_EQ(wrong_key.out, "REFUSED InvalidSignatureError");
-  const auto expired = python(decode_script, {key, codec.issue(1, now - 3600)});
+  const auto expired = python(decode_script, {key, codec.issue(1, "test-stamp", now - 3600)});
   EXPECT_EQ(expired.out, "REFUSED ExpiredSignatureError");
 }
 

@@ -70,7 +70,7 @@ class Jwt : public testing::Test {
 // Issue and verify
 
 TEST_F(Jwt, IssuedTokenRoundTrips) {
-  const std::string token = codec.issue(42, now);
+  const std::string token = codec.issue(42, "test-stamp", now);
   const auto claims = codec.verify(token, now);
   ASSERT_TRUE(claims.has_value()) << describe(error_of(claims));
   EXPECT_EQ(claims->user_id, 42);
@@ -82,7 +82,7 @@ TEST_F(Jwt, IssuedTokenRoundTrips) {
 }
 
 TEST_F(Jwt, IssuedTokenHasTheStandardShape) {
-  const std::string token = codec.issue(7, now);
+  const std::string token = codec.issue(7, "test-stamp", now);
   const auto parts = split(token);
   ASSERT_EQ(parts.size(), 3u);
   for (const auto& part : parts) {
@@ -107,14 +107,14 @@ TEST_F(Jwt, IssuedTokenHasTheStandardShape) {
 TEST_F(Jwt, EveryTokenHasItsOwnJti) {
   std::set<std::string> seen;
   for (int i = 0; i < 50; ++i) {
-    const auto claims = codec.verify(codec.issue(1, now), now);
+    const auto claims = codec.verify(codec.issue(1, "test-stamp", now), now);
     ASSERT_TRUE(claims.has_value());
     EXPECT_TRUE(seen.insert(claims->jti).second) << claims->jti;
   }
 }
 
 TEST_F(Jwt, ValidUntilTheSecondBeforeExp) {
-  const std::string token = codec.issue(42, now);
+  const std::string token = codec.issue(42, "test-stamp", now);
   EXPECT_EQ(verify_error(token, now + 1799), std::nullopt);
   EXPECT_EQ(verify_error(token, now + 1800), token_error::expired);  // exp == now
   EXPECT_EQ(verify_error(token, now + 5000), token_error::expired);  // exp < now
@@ -122,7 +122,7 @@ TEST_F(Jwt, ValidUntilTheSecondBeforeExp) {
 
 TEST_F(Jwt, AnotherCodecWithTheSameSecretAccepts) {
   const jwt_codec other(key, 60s);
-  EXPECT_EQ(error_of(other.verify(codec.issue(5, now), now)), std::nullopt);
+  EXPECT_EQ(error_of(other.verify(codec.issue(5, "test-stamp", now), now)), std::nullopt);
 }
 
 TEST_F(Jwt, HandBuiltValidTokenIsAccepted) {
@@ -139,19 +139,19 @@ TEST_F(Jwt, HandBuiltValidTokenIsAccepted) {
 // Signature
 
 TEST_F(Jwt, TamperedPayloadIsRefused) {
-  const auto parts = split(codec.issue(42, now));
+  const auto parts = split(codec.issue(42, "test-stamp", now));
   const std::string forged = b64url(payload(R"("1")", now + 600));
   EXPECT_EQ(verify_error(parts[0] + "." + forged + "." + parts[2]), token_error::bad_signature);
 }
 
 TEST_F(Jwt, TamperedHeaderIsRefused) {
-  const auto parts = split(codec.issue(42, now));
+  const auto parts = split(codec.issue(42, "test-stamp", now));
   const std::string header = b64url(R"({"typ":"JWT","alg":"HS256"})");
   EXPECT_EQ(verify_error(header + "." + parts[1] + "." + parts[2]), token_error::bad_signature);
 }
 
 TEST_F(Jwt, BadSignaturesAreRefused) {
-  const std::string token = codec.issue(42, now);
+  const std::string token = codec.issue(42, "test-stamp", now);
   const auto parts = split(token);
   const std::string body = parts[0] + "." + parts[1] + ".";
   std::string flipped = parts[2];
@@ -167,7 +167,7 @@ TEST_F(Jwt, BadSignaturesAreRefused) {
 
 TEST_F(Jwt, WrongKeyIsRefused) {
   const jwt_codec other("another-secret", 1800s);
-  EXPECT_EQ(verify_error(other.issue(42, now)), token_error::bad_signature);
+  EXPECT_EQ(verify_error(other.issue(42, "test-stamp", now)), token_error::bad_signature);
   EXPECT_EQ(verify_error(sign_json(hs256_header, valid_payload(), key + "x")), token_error::bad_signature);
   EXPECT_EQ(verify_error(sign_json(hs256_header, valid_payload(), "")), token_error::bad_signature);
 }
@@ -356,7 +356,7 @@ TEST_F(Jwt, PaddedBase64IsRefused) {
 }
 
 TEST_F(Jwt, SurroundingWhitespaceIsRefused) {
-  const std::string token = codec.issue(42, now);
+  const std::string token = codec.issue(42, "test-stamp", now);
   EXPECT_NE(verify_error(" " + token), std::nullopt);
   EXPECT_NE(verify_error(token + " "), std::nullopt);
   EXPECT_NE(verify_error(token + "\n"), std::nullopt);

@@ -51,6 +51,7 @@ const status_case every_errc[] = {
     {errc::subnet_full, 409},
     {errc::address_taken, 409},
     {errc::device_has_address, 409},
+    {errc::address_quota_exceeded, 409},
     {errc::payload_too_large, 413},
     {errc::unsupported_media_type, 415},
     {errc::rate_limited, 429},
@@ -160,8 +161,8 @@ TEST(JsonResponse, SerializesWithTheGivenStatus) {
 
 TEST(HttpStatus, EveryErrcIsInTheTable) {
   // Guards the table above: one row per enumerator, in declaration order.
+  ASSERT_EQ(std::size(every_errc), static_cast<std::size_t>(errc::internal) + 1);
   for (int i = 0; i <= static_cast<int>(errc::internal); ++i) EXPECT_EQ(static_cast<int>(every_errc[i].code), i);
-  EXPECT_EQ(std::size(every_errc), static_cast<std::size_t>(errc::internal) + 1);
 }
 
 }  // namespace

@@ -208,7 +208,7 @@ TEST(OrganizationName, FollowsTheRule) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Subnet: IPv4 CIDR, prefix 8-30, host bits zero.
+// Subnet: IPv4 CIDR, prefix 8-30, host bits zero, inside a private or shared range.
 
 violation host_bits(std::string_view suggestion) {
   return {"host bits must be zero (did you mean " + std::string(suggestion) + "?)",
@@ -218,6 +218,11 @@ violation host_bits(std::string_view suggestion) {
 TEST(Subnet, FollowsTheRule) {
   const violation syntax{"value is not a valid IPv4 network", "value_error.ipv4network"};
   const violation prefix{"prefix length must be between 8 and 30", "value_error.ipv4network.prefix"};
+  const violation not_private{
+      "subnet must lie inside a private or shared range: 10.0.0.0/8, 172.16.0.0/12, "
+      "192.168.0.0/16 or 100.64.0.0/10",
+      "value_error.ipv4network.not_private"};
+  const violation host_bits_public{"host bits must be zero", "value_error.ipv4network.host_bits"};
   const std::vector<rule_case> table{
       {"10.0.0.0/8", accepted},
       {"10.0.0.0/30", accepted},
@@ -253,6 +258,27 @@ TEST(Subnet, FollowsTheRule) {
       {"010.0.0.0/24", syntax},
       {"/24", syntax},
       {"10.0.0.0/24/24", syntax},
+      // Only RFC 1918 and RFC 6598 space: no loopback, multicast, "this network" or public space.
+      {"127.0.0.0/8", not_private},
+      {"127.0.0.0/24", not_private},
+      {"224.0.0.0/24", not_private},
+      {"0.0.0.0/8", not_private},
+      {"8.8.8.0/24", not_private},
+      {"169.254.0.0/16", not_private},
+      {"255.255.255.0/24", not_private},
+      {"172.0.0.0/8", not_private},
+      {"172.32.0.0/16", not_private},
+      {"192.0.0.0/8", not_private},
+      {"100.0.0.0/8", not_private},
+      {"100.128.0.0/10", not_private},
+      {"172.31.255.252/30", accepted},
+      {"100.127.0.0/16", accepted},
+      {"192.168.255.0/24", accepted},
+      // A suggestion is only made when it would itself be accepted.
+      {"10.0.0.0/0", prefix},
+      {"10.0.0.1/7", prefix},
+      {"127.0.0.1/8", host_bits_public},
+      {"172.16.0.1/12", host_bits("172.16.0.0/12")},
   };
   for_each_row(table, [](const rule_case& row) {
     const auto checked = validate_subnet(row.input);

@@ -106,11 +106,20 @@ result<domain::allocation> pg_store::allocate(const allocation_request& request)
         " LEFT JOIN memberships m ON m.organization_id = o.id AND m.user_id = $2"
         " WHERE o.id = $1 FOR UPDATE OF o",
         pg_params(org, request.user_id));
-    if (organization.empty() || organization.is_null(0, 3)) return fail(errc::not_a_member);
+    if (organization.empty()) return fail(errc::organization_not_found);
+    if (organization.is_null(0, 3)) return fail(errc::not_a_member);
     if (auto held = first_row(db, by_device_sql, pg_params(org, request.user_id, request.agent_id), allocation_at)) {
       if (request.address && *request.address != held->address) return fail(errc::device_has_address);
       return std::move(*held);
     }
+    const auto role = domain::parse_role(organization.string(0, 3));
+    if (!role) throw store_unavailable("unknown role in the database: " + organization.string(0, 3));
+    // The organization's row is locked: concurrent allocations of one member are counted in turn.
+    const std::int64_t held = db.run("SELECT COUNT(*) FROM allocations WHERE organization_id = $1 AND user_id = $2",
+                                     pg_params(org, request.user_id))
+                                  .int64(0, 0);
+    if (auto allowed = domain::check_address_quota(*role, held, request.member_quota); !allowed)
+      return std::unexpected(allowed.error());
     const domain::cidr subnet(static_cast<domain::ipv4>(organization.int64(0, 0)),
                               static_cast<int>(organization.int64(0, 1)));
     const watermark mark{organization.int64(0, 2), std::int64_t{subnet.last_host()}};

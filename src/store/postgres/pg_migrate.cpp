@@ -9,11 +9,12 @@
 #include <string_view>
 
 SIG_DECLARE_EMBEDDED(postgres_v001);
+SIG_DECLARE_EMBEDDED(postgres_v002);
 
 namespace sig::store::postgres {
 namespace {
 
-const std::array<migration, 1> migrations{{{1, SIG_EMBEDDED(postgres_v001)}}};
+const std::array<migration, 2> migrations{{{1, SIG_EMBEDDED(postgres_v001)}, {2, SIG_EMBEDDED(postgres_v002)}}};
 
 }  // namespace
 

@@ -25,7 +25,7 @@ domain::role role_from(const pg_rows& rows, int row, int column) {
 }  // namespace
 
 domain::user user_at(const pg_rows& rows, int row) {
-  return {rows.int64(row, 0), rows.string(row, 1), rows.string(row, 2), rows.int64(row, 3)};
+  return {rows.int64(row, 0), rows.string(row, 1), rows.string(row, 2), rows.int64(row, 3), rows.string(row, 4)};
 }
 
 domain::organization organization_at(const pg_rows& rows, int row) { return organization_from(rows, row, 0); }

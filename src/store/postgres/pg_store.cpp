@@ -28,10 +28,10 @@ pg_store::pg_store(const std::string& conninfo, std::size_t connections)
 result<domain::user> pg_store::create_user(const new_user& user) {
   return pool_.transact([&](pg_connection& db) -> result<domain::user> {
     try {
-      const pg_rows rows =
-          db.run("INSERT INTO users (email, password_hash, created_at) VALUES ($1, $2, $3) RETURNING id",
-                 pg_params(user.email, user.password_hash, user.created_at));
-      return domain::user{rows.int64(0, 0), user.email, user.password_hash, user.created_at};
+      const pg_rows rows = db.run(
+          "INSERT INTO users (email, password_hash, created_at, token_stamp) VALUES ($1, $2, $3, $4) RETURNING id",
+          pg_params(user.email, user.password_hash, user.created_at, user.token_stamp));
+      return domain::user{rows.int64(0, 0), user.email, user.password_hash, user.created_at, user.token_stamp};
     } catch (const pg_error& e) {
       if (violates(e, sqlstate::unique_violation, "users_email_key")) return fail(errc::email_taken);
       throw;
@@ -52,6 +52,12 @@ std::optional<domain::user> pg_store::find_user_by_email(std::string_view email)
 void pg_store::update_password_hash(id user_id, std::string_view password_hash) {
   pool_.read([&](pg_connection& db) {
     return db.run("UPDATE users SET password_hash = $1 WHERE id = $2", pg_params(password_hash, user_id)).affected();
+  });
+}
+
+bool pg_store::replace_token_stamp(id user_id, std::string_view stamp) {
+  return pool_.read([&](pg_connection& db) {
+    return db.run("UPDATE users SET token_stamp = $1 WHERE id = $2", pg_params(stamp, user_id)).affected() > 0;
   });
 }
 

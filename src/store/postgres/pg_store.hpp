@@ -22,6 +22,7 @@ class pg_store final : public store, public cluster_store {
   std::optional<domain::user> find_user(id user_id) override;
   std::optional<domain::user> find_user_by_email(std::string_view email) override;
   void update_password_hash(id user_id, std::string_view password_hash) override;
+  bool replace_token_stamp(id user_id, std::string_view stamp) override;
 
   domain::organization create_organization(const new_organization& organization) override;
   std::optional<organization_access> find_organization(id organization_id, id caller) override;

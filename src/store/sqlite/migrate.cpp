@@ -11,11 +11,12 @@
 #include <string_view>
 
 SIG_DECLARE_EMBEDDED(sqlite_v001);
+SIG_DECLARE_EMBEDDED(sqlite_v002);
 
 namespace sig::store::sqlite {
 namespace {
 
-const std::array<migration, 1> migrations{{{1, SIG_EMBEDDED(sqlite_v001)}}};
+const std::array<migration, 2> migrations{{{1, SIG_EMBEDDED(sqlite_v001)}, {2, SIG_EMBEDDED(sqlite_v002)}}};
 
 }  // namespace
 

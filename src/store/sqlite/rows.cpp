@@ -6,7 +6,7 @@
 namespace sig::store::sqlite::rows {
 
 domain::user user_at(const statement& row) {
-  return {row.int64_at(0), row.text_at(1), row.text_at(2), row.int64_at(3)};
+  return {row.int64_at(0), row.text_at(1), row.text_at(2), row.int64_at(3), row.text_at(4)};
 }
 
 namespace {

@@ -35,6 +35,12 @@ bool take_released(connection& db, id organization_id, std::int64_t address) {
   return db.changes() > 0;
 }
 
+std::int64_t addresses_held(connection& db, id organization_id, id user_id) {
+  auto count = db.prepare("SELECT COUNT(*) FROM allocations WHERE organization_id = ? AND user_id = ?");
+  count.bind_all(organization_id, user_id).step();
+  return count.int64_at(0);
+}
+
 struct watermark {
   std::int64_t next_host;
   std::int64_t last_host;
@@ -83,14 +89,16 @@ void free_address(connection& db, id organization_id, std::int64_t address) {
 result<domain::allocation> sqlite_store::allocate(const allocation_request& request) {
   return write([&](connection& db) -> result<domain::allocation> {
     const id org = request.organization_id;
-    if (!db.prepare("SELECT 1 FROM memberships WHERE organization_id = ? AND user_id = ?")
-             .bind_all(org, request.user_id)
-             .step())
-      return fail(errc::not_a_member);
+    const auto role = role_in(db, org, request.user_id);
+    if (!role) return std::unexpected(role.error());
     if (auto held = first_row(db, allocation_by_device_sql(), allocation_at, org, request.user_id, request.agent_id)) {
       if (request.address && *request.address != held->address) return fail(errc::device_has_address);
       return std::move(*held);
     }
+    if (auto allowed =
+            domain::check_address_quota(*role, addresses_held(db, org, request.user_id), request.member_quota);
+        !allowed)
+      return std::unexpected(allowed.error());
     const auto mark = watermark_of(db, org);
     if (!mark) return fail(errc::organization_not_found);
 

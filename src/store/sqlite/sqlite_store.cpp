@@ -18,20 +18,21 @@ const std::string member_sql = membership_select + "WHERE m.organization_id = ? 
 
 }  // namespace
 
-sqlite_store::sqlite_store(const std::string& path, std::size_t readers) : writer_(path, 1), readers_(path, readers) {
+sqlite_store::sqlite_store(const std::string& path, std::size_t readers)
+    : writer_(path, 1), readers_(path, readers), health_(path) {
   writer_.with_connection([](connection& db) { migrate(db); });
 }
 
 result<domain::user> sqlite_store::create_user(const new_user& user) {
   return write([&](connection& db) -> result<domain::user> {
     try {
-      db.prepare("INSERT INTO users (email, password_hash, created_at) VALUES (?, ?, ?)")
-          .bind_all(user.email, user.password_hash, user.created_at)
+      db.prepare("INSERT INTO users (email, password_hash, created_at, token_stamp) VALUES (?, ?, ?, ?)")
+          .bind_all(user.email, user.password_hash, user.created_at, user.token_stamp)
           .step();
     } catch (const constraint_violation&) {
       return fail(errc::email_taken);
     }
-    return domain::user{db.last_insert_rowid(), user.email, user.password_hash, user.created_at};
+    return domain::user{db.last_insert_rowid(), user.email, user.password_hash, user.created_at, user.token_stamp};
   });
 }
 
@@ -49,6 +50,13 @@ void sqlite_store::update_password_hash(id user_id, std::string_view password_ha
   write([&](connection& db) {
     db.prepare("UPDATE users SET password_hash = ? WHERE id = ?").bind_all(password_hash, user_id).step();
     return true;
+  });
+}
+
+bool sqlite_store::replace_token_stamp(id user_id, std::string_view stamp) {
+  return write([&](connection& db) {
+    db.prepare("UPDATE users SET token_stamp = ? WHERE id = ?").bind_all(stamp, user_id).step();
+    return db.changes() > 0;
   });
 }
 
@@ -167,6 +175,7 @@ result<registration_target> sqlite_store::find_registration_target(id user_id, s
 
 bool sqlite_store::is_reachable() {
   try {
+    if (!health_.ready(writer_)) return false;
     return read([](connection& db) { return db.prepare("SELECT 1").step(); });
   } catch (const store_unavailable&) {
     return false;

@@ -3,6 +3,7 @@
 #pragma once
 
 #include "store/sqlite/connection_pool.hpp"
+#include "store/sqlite/database_health.hpp"
 #include "store/store.hpp"
 
 #include <string>
@@ -18,6 +19,7 @@ class sqlite_store final : public store {
   std::optional<domain::user> find_user(id user_id) override;
   std::optional<domain::user> find_user_by_email(std::string_view email) override;
   void update_password_hash(id user_id, std::string_view password_hash) override;
+  bool replace_token_stamp(id user_id, std::string_view stamp) override;
 
   domain::organization create_organization(const new_organization& organization) override;
   std::optional<organization_access> find_organization(id organization_id, id caller) override;
@@ -42,16 +44,18 @@ class sqlite_store final : public store {
 
  private:
   /// Runs f(connection&) inside BEGIN IMMEDIATE ... COMMIT on the writer; rolls back when f
-  /// returns an error or throws.
+  /// returns an error or throws. Refused while the database file is missing (health_).
   template <class F>
   auto write(F&& f);
   template <class F>
   auto read(F&& f) {
+    health_.check_before_read();
     return readers_.with_connection(std::forward<F>(f));
   }
 
   connection_pool writer_;
   connection_pool readers_;
+  database_health health_;  // after the connections: it takes the identity of the file they opened
 };
 
 }  // namespace sig::store::sqlite
@@ -60,16 +64,22 @@ namespace sig::store::sqlite {
 
 template <class F>
 auto sqlite_store::write(F&& f) {
-  return writer_.with_connection([&](connection& db) {
-    transaction tx(db, transaction::kind::write);
-    auto outcome = f(db);
-    if constexpr (is_result_v<decltype(outcome)>) {
-      if (outcome) tx.commit();
-    } else {
-      tx.commit();
-    }
-    return outcome;
-  });
+  health_.check_before_write();
+  try {
+    return writer_.with_connection([&](connection& db) {
+      transaction tx(db, transaction::kind::write);
+      auto outcome = f(db);
+      if constexpr (is_result_v<decltype(outcome)>) {
+        if (outcome) tx.commit();
+      } else {
+        tx.commit();
+      }
+      return outcome;
+    });
+  } catch (const sqlite_error& failure) {
+    health_.write_failed(failure);
+    throw;
+  }
 }
 
 }  // namespace sig::store::sqlite
