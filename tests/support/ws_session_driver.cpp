@@ -117,7 +117,7 @@ session_world::session_world(sig::ws::ws_options ws_options)
       tokens_(std::string(32, 'k'), std::chrono::minutes(30)),
       metrics_(make_metrics()),
       services_{*db_, hasher_, tokens_, hub, metrics_},
-      context{options, hub, services_, database_pool_, connections_, metrics_, nullptr},
+      context{options, hub, services_, database_pool_, connections_, metrics_, nullptr, nullptr},
       database_pool_(1, 64) {}
 
 session_world::~session_world() {
