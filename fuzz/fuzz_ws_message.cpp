@@ -13,7 +13,7 @@
 //   2: the rest is raw bytes from the client (frame headers, masking, lengths).
 // After each input the io_context runs until idle (after registration a session touches no
 // database, so nothing is left on the worker). Every text frame the server sends to A or B must
-// be a JSON object.
+// be a JSON object, and B's session must survive whatever A was sent.
 #include "core/json_parse.hpp"
 #include "fuzz_check.hpp"
 #include "ws_session_driver.hpp"
@@ -215,6 +215,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   run_until_idle(fuzz.world);
   fuzz.a->receive();
   fuzz.b->receive();
+  // Nothing A sends may end B: B holds its own address, which A's registration never takes.
+  FUZZ_CHECK(fuzz.b->usable(), "the input to A ended B's session");
   run_until_idle(fuzz.world);
   return 0;
 }
