@@ -13,8 +13,8 @@ packages=(
   # start themselves (scripts/test-postgres.sh), nginx as the cluster's load balancer
   libgtest-dev libgmock-dev python3 python3-pytest python3-requests python3-websockets python3-jwt
   python3-psycopg2 postgresql nginx-light curl openssl
-  # fuzzing: libFuzzer with ASan + UBSan (scripts/fuzz.sh)
-  clang-14 libclang-rt-14-dev
+  # fuzzing: libFuzzer with ASan + UBSan (scripts/fuzz.sh; Clang 14 cannot compile std::expected)
+  clang-19 libclang-rt-19-dev llvm-19
 )
 # npm fetches the Swagger UI and ReDoc files at build time (scripts/fetch-web-assets.sh); Debian's
 # nodejs + npm unless a Node.js with npm is installed already.

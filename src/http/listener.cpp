@@ -153,7 +153,11 @@ asio::awaitable<void> listener::accept_loop() {
   accept_failure_log failures;
   while (!stopping_) {
     auto [ec, socket] = co_await acceptor_.async_accept(asio::make_strand(executor), as_result);
-    if (stopping_ || !acceptor_.is_open()) break;
+    if (stopping_ || !acceptor_.is_open()) {
+      // Accepted just before stop() ran: dropping it would reset a client that already spoke.
+      if (!ec) take_on(std::move(socket));
+      break;
+    }
     if (ec == asio::error::operation_aborted) continue;
     if (ec) {
       failures.failed(ec);

@@ -9,6 +9,7 @@
 #include "api/dispatch.hpp"
 #include "core/clock.hpp"
 #include "core/random.hpp"
+#include "core/utf8.hpp"
 #include "service/accounts.hpp"
 #include "ws/close_codes.hpp"
 #include "ws/handshake.hpp"
@@ -117,7 +118,7 @@ asio::awaitable<void> ws_session<Stream>::run(http::request upgrade) {
     close(websocket::close_code::internal_error, "internal error", false);
   }
   if (!closing_) finished_ = true;  // the peer closed or vanished: nothing more to send
-  user_slot_.reset();  // the user may open another at once
+  user_slot_.reset();               // the user may open another at once
   wake_writer();
 }
 
@@ -162,9 +163,14 @@ asio::awaitable<void> ws_session<Stream>::read_loop() {
     auto [ec, bytes] = co_await ws_.async_read(buffer, detail::as_result);
     if (ec) break;
     last_inbound_ = clock::now();
-    if (!closing_ && !finished_ && user_id_ != 0) {
-      const auto data = buffer.cdata();
-      co_await on_message(std::string_view(static_cast<const char*>(data.data()), data.size()));
+    const auto data = buffer.cdata();
+    const std::string_view message(static_cast<const char*>(data.data()), data.size());
+    // Beast (1.81) skips its last UTF-8 check when a text message ends with an empty frame: a
+    // message cut inside a code point would get through. RFC 6455 §8.1: fail with 1007.
+    if (ws_.got_text() && !is_valid_utf8(message)) {
+      close(websocket::close_code::bad_payload, "invalid UTF-8", false);
+    } else if (!closing_ && !finished_ && user_id_ != 0) {
+      co_await on_message(message);
     }
     buffer.consume(buffer.size());
   }

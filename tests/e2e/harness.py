@@ -160,8 +160,12 @@ class Server:
             code = self.stop()
             assert code == 0, f"exit code {code} on SIGTERM; log:\n{self.log()}"
         try:
-            with sqlite3.connect(self.database, timeout=30) as db:
-                return db.execute(statement.replace("%s", "?"), parameters).rowcount
+            db = sqlite3.connect(self.database, timeout=30)
+            try:
+                with db:  # commits
+                    return db.execute(statement.replace("%s", "?"), parameters).rowcount
+            finally:
+                db.close()  # a connection left open would keep the restarted server out
         finally:
             if running:
                 requested, self.requested_port = self.requested_port, self.port

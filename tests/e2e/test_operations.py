@@ -244,10 +244,10 @@ def test_a_key_file_readable_by_others_is_refused(binary, start_server, tmp_path
 
 def test_passwords_hashed_at_an_older_cost_still_log_in(start_server, tmp_path):
     workdir = tmp_path / "rehash"
-    first = start_server(workdir=workdir, secret_key="k")
+    first = start_server(workdir=workdir, secret_key="k" * 40)
     email = first.client().register()["email"]
     assert first.stop() == 0
-    stronger = start_server(workdir=workdir, secret_key="k",
+    stronger = start_server(workdir=workdir, secret_key="k" * 40,
                             env={"PASSWORD_HASH_MEMORY_KIB": "16", "PASSWORD_HASH_ITERATIONS": "2"})
     client = stronger.client()
     assert client.login(email)
@@ -258,12 +258,12 @@ def test_passwords_hashed_at_an_older_cost_still_log_in(start_server, tmp_path):
 
 def test_a_token_of_a_server_with_another_secret_is_refused_after_restart(start_server, tmp_path):
     workdir = tmp_path / "rotated"
-    first = start_server(workdir=workdir, secret_key="first-secret")
+    first = start_server(workdir=workdir, secret_key="first-secret-" * 4)
     client = first.client()
     user = client.register()
     token = client.login(user["email"])
     assert first.stop() == 0
-    second = start_server(workdir=workdir, secret_key="second-secret")
+    second = start_server(workdir=workdir, secret_key="second-secret-" * 4)
     expect_error(second.client().get("/me", headers={"Authorization": f"Bearer {token}"}), 401,
                  "Could not validate credentials")
     assert second.client().login(user["email"])  # the account itself is still there

@@ -90,7 +90,9 @@ def race(server, *, release: bool) -> None:
             assert vip not in {p["virtual_ip"] for p in rest.peers(owner, org["id"])}, f"round {round_}"
             outcome, code = await settle(agent)
             outcomes[outcome] += 1
-            assert code == (4001 if outcome == "registered" else 1008), (round_, outcome, code)
+            # Registered then removed: 4001. Refused: 1008 after the error, or 4001 when the
+            # registration got through and was removed before its answer could be sent.
+            assert code == 4001 if outcome == "registered" else code in (1008, 4001), (round_, outcome, code)
             # The watcher saw the member either never, or online then offline.
             seen = await watcher.barrier()
             kinds = [m["type"] for m in seen if m.get("virtual_ip", m.get("peer", {}).get("virtual_ip")) == vip]
