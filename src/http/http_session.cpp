@@ -12,7 +12,6 @@
 #include <boost/beast/core/string.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
-#include <boost/beast/websocket/rfc6455.hpp>
 
 #include <algorithm>
 #include <memory>
@@ -123,7 +122,9 @@ asio::awaitable<bool> serve_requests(const std::shared_ptr<session_state<Stream>
 
     request req = parser.release();
     const bool can_upgrade = std::is_same_v<Stream, tls_stream> ? bool(context.upgrade_tls) : bool(context.upgrade);
-    if (can_upgrade && beast::websocket::is_upgrade(req) && is_upgrade_path(req, context)) {
+    // Every request to the WebSocket paths goes to the WebSocket layer, which refuses what is not a
+    // valid upgrade with a JSON answer (405, 426, 400).
+    if (can_upgrade && is_upgrade_path(req, context)) {
       beast::get_lowest_layer(stream).expires_never();
       co_await upgrade(std::move(stream), std::move(req), context);
       co_return true;

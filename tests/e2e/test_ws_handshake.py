@@ -16,13 +16,6 @@ import pytest
 
 GOOD_KEY = base64.b64encode(os.urandom(16)).decode()
 
-# The request for the upgrade is only handed to the WebSocket layer when it asks for one (GET,
-# "Connection: Upgrade", "Upgrade: websocket"); other requests to /ws are routed as REST requests.
-NEEDS_UPGRADE_HANDOVER = pytest.mark.xfail(
-    reason="http_session hands /ws requests to the WebSocket layer only when they are upgrades",
-    strict=False)
-
-
 def handshake(server, method: str = "GET", path: str = "/ws", headers: dict[str, str | None] | None = None):
     """Sends one request on a fresh connection; returns (status, headers, body)."""
     fields = {
@@ -82,7 +75,6 @@ def test_the_server_stays_up_after_refusals(server):
     assert handshake(server)[0] == 101
 
 
-@NEEDS_UPGRADE_HANDOVER
 @pytest.mark.parametrize("method", ["POST", "PUT", "DELETE"])
 def test_another_method_is_405_with_a_json_detail(server, method):
     status, headers, body = handshake(server, method=method, headers={"Content-Length": "0"})
@@ -91,7 +83,6 @@ def test_another_method_is_405_with_a_json_detail(server, method):
     assert_json_detail(headers, body)
 
 
-@NEEDS_UPGRADE_HANDOVER
 @pytest.mark.parametrize("headers", [{"Upgrade": None}, {"Connection": None}, {"Connection": "keep-alive"},
                                      {"Upgrade": "h2c"}],
                          ids=["no-upgrade", "no-connection", "connection-not-upgrade", "upgrade-not-websocket"])

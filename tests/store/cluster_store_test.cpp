@@ -71,7 +71,7 @@ class ClusterStore : public testing::Test {
   domain::organization org;
 
  private:
-  int connections_ = 0;
+  std::atomic<int> connections_{0};  // the racing tests make candidates from two threads
 };
 
 TEST_F(ClusterStore, AClaimLandsWhereTheRegistrationDoesAndALaterOneReplacesIt) {

@@ -190,11 +190,21 @@ TEST_F(hub_epoch_test, dropping_local_registrations_keeps_the_remote_ones) {
   EXPECT_EQ(h.online_count(), 0u);
 }
 
-// Two hubs, each believing the other is a remote server process.
+// Two hubs, each believing the other is a remote server process. Like the real bus, publish only
+// queues (it is called under the publishing hub's organization lock and must not block, let alone
+// take the other hub's locks); deliver() hands the queue to the other hub afterwards.
 class linked_bus final : public presence_bus {
  public:
   hub* other = nullptr;
-  void publish(const presence_event& event) override { other->apply_remote(event); }
+  void publish(const presence_event& event) override { queued.push_back(event); }
+  bool deliver() {
+    const bool any = !queued.empty();
+    auto events = std::move(queued);
+    queued.clear();
+    for (const auto& event : events) other->apply_remote(event);
+    return any;
+  }
+  std::vector<presence_event> queued;
 };
 
 class cluster_test : public testing::Test {
@@ -203,6 +213,11 @@ class cluster_test : public testing::Test {
     bus_a.other = &b;
     bus_b.other = &a;
   }
+  /// What each process published reaches the other (as the listener would deliver it).
+  void settle() {
+    while (bus_a.deliver() | bus_b.deliver()) {
+    }
+  }
   linked_bus bus_a, bus_b;
   hub a{bus_a, 1};
   hub b{bus_b, 2};
@@ -210,20 +225,25 @@ class cluster_test : public testing::Test {
 
 TEST_F(cluster_test, peers_on_another_process_are_seen_announced_and_reachable) {
   const online on_a = join(a, make_peer(1, "10.0.0.1", "x", 1));
+  settle();
   const online on_b = join(b, make_peer(1, "10.0.0.2", "y", 2));
+  settle();
   EXPECT_EQ(on_b.connection->last().at("existing_peers").as_array().size(), 1u);
   EXPECT_EQ(on_a.connection->last().at("type"), "peer_online");
 
   EXPECT_TRUE(b.relay(on_b.peer, "10.0.0.1", R"("hello")"));
+  settle();
   EXPECT_EQ(on_a.connection->last().at("type"), "signal");
   EXPECT_EQ(on_a.connection->last().at("data"), "hello");
 
   update_request change;
   change.public_port = 4242;
   b.update(on_b.peer, change);
+  settle();
   EXPECT_EQ(on_a.connection->last().at("peer").at("public_port"), 4242);
 
   b.leave(on_b.peer);
+  settle();
   EXPECT_EQ(on_a.connection->last().at("type"), "peer_offline");
   EXPECT_EQ(a.online_count(), 1u);
 }
@@ -231,11 +251,14 @@ TEST_F(cluster_test, peers_on_another_process_are_seen_announced_and_reachable) 
 TEST_F(cluster_test, a_take_over_on_another_process_closes_the_local_connection) {
   const online watcher = join(a, make_peer(1, "10.0.0.9", "w", 9));
   const online old = join(a, make_peer(1, "10.0.0.1", "x", 1, "old"));
+  settle();
   const online fresh = join(b, make_peer(1, "10.0.0.1", "x", 1, "new"));
+  settle();
   EXPECT_EQ(old.connection->closes(), std::vector<close_reason>{close_reason::replaced});
   EXPECT_EQ(watcher.connection->types(),
             (std::vector<std::string>{"register_agent_response", "peer_online", "peer_offline", "peer_online"}));
   a.leave(old.peer);  // late close on the first process
+  settle();
   ASSERT_EQ(a.online_peers(1).size(), 2u);
   EXPECT_EQ(b.online_peers(1).size(), 2u);
 }
