@@ -27,4 +27,4 @@ scripts/build.sh tsan --target unit_tests store_tests ws_session_tests
 ctest --preset tsan -L 'unit|store|session' -j 2
 
 echo "== fuzzing (libFuzzer, ASan + UBSan)" >&2
-scripts/fuzz.sh "${SIG_FUZZ_SECONDS:-30}"
+scripts/fuzz.sh "${SIG_FUZZ_SECONDS:-20}"
