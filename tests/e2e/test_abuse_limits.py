@@ -426,19 +426,30 @@ def test_websockets_per_user_are_capped_and_come_back(start_server):
     rest = Rest(server.url)
     owner = rest.new_user("owner")
     org = rest.create_org(owner, "10.78.0.0/24")
-    rest.allocate(owner, org["id"])
+    for device in ("a", "b"):
+        rest.allocate(owner, org["id"], agent_id=device)
     target = WsTarget(server)
 
     async def scenario():
+        # Registered, so surely past authentication (which takes the slot) before the third opens.
         first = await Agent.open(target, owner.token)
+        await first.register(register_msg(agent_id="a"))
         second = await Agent.open(target, owner.token)
+        await second.register(register_msg(agent_id="b"))
         third = await Agent.open(target, owner.token)
         await third.expect_error_close("Too many connections")
-        await first.register(register_msg())
         await second.close()
-        await asyncio.sleep(0.2)
-        again = await Agent.open(target, owner.token)
-        await again.register(register_msg(agent_id="again"))
+        again = None
+        for _ in range(50):  # the server sees the close a moment later
+            again = await Agent.open(target, owner.token)
+            await again.send(register_msg(agent_id="b"))
+            answer = await again.recv()
+            if answer.get("type") == "register_agent_response":
+                break
+            assert answer == {"error": "Too many connections"}, answer
+            await again.close()
+            await asyncio.sleep(0.1)
+        assert answer.get("type") == "register_agent_response", answer
         await asyncio.gather(first.close(), again.close())
 
     asyncio.run(asyncio.wait_for(scenario(), 60))
