@@ -11,7 +11,7 @@ packages=(
   wrk procps
   # load generators (Debian's /usr/bin/python3; psycopg2: cluster/run.py reads token stamps)
   python3 python3-websockets python3-psycopg2
-  # the FastAPI baseline (/work/shared/baseline/seed_fastapi/README.md)
+  # the FastAPI baseline (optional input: $BASELINE_RUN, see bench/README.md)
   python3-fastapi python3-uvicorn python3-sqlalchemy python3-jose python3-passlib python3-bcrypt
   python3-psycopg2 python3-websockets python3-dotenv python3-uvloop python3-httptools
 )

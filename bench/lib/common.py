@@ -2,7 +2,7 @@
 
 Two servers ("targets"):
   ours      build/bench/bin/signaling-server (C++), Argon2id, SQLite
-  baseline  /work/shared/baseline/seed_fastapi/run.sh (FastAPI + uvicorn), bcrypt cost 12, SQLite
+  baseline  $BASELINE_RUN (default ../shared/baseline/seed_fastapi/run.sh) (FastAPI + uvicorn), bcrypt cost 12, SQLite
 Each benchmark starts a fresh server with a fresh SQLite database in a temp directory. Ours runs
 with its abuse limits off (OURS_LIMITS_OFF).
 """
@@ -26,7 +26,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 OURS_BIN = Path(os.environ.get("OURS_BIN", ROOT / "build/bench/bin/signaling-server"))
-BASELINE_RUN = Path(os.environ.get("BASELINE_RUN", "/work/shared/baseline/seed_fastapi/run.sh"))
+# The FastAPI baseline is optional input from outside this repository: BASELINE_RUN names its
+# run.sh; by default a checkout beside this repository (../shared/baseline/seed_fastapi).
+BASELINE_RUN = Path(os.environ.get("BASELINE_RUN", ROOT.parent / "shared/baseline/seed_fastapi/run.sh"))
 RESULTS = Path(os.environ.get("BENCH_RESULTS", ROOT / "bench/results"))
 SECRET_KEY = "bench-secret-key-0123456789abcdef0123456789abcdef"
 PASSWORD = "password123"
