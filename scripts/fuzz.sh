@@ -1,36 +1,22 @@
 #!/usr/bin/env bash
-# Builds the libFuzzer targets of fuzz/ with ASan + UBSan in build/fuzz and runs each on a copy of
-# its seed corpus (fuzz/corpus/<target>/) for a fixed time. Prints, per target, the executions and
-# the coverage of its last status line, and exits 1 when any target found something (a crash, a
-# leak, a timeout, a sanitizer report, a violated property); its input and log are kept in
-# build/fuzz/runs/<target>/.
+# Builds the libFuzzer targets of fuzz/ in the asan preset's tree (Clang 19, ASan + UBSan, every
+# library instrumented for libFuzzer) and runs each on a copy of its seed corpus
+# (fuzz/corpus/<target>/) for a fixed time. Prints, per target, the executions and the coverage of
+# its last status line, and exits 1 when any target found something (a crash, a leak, a timeout, a
+# sanitizer report, a violated property); its input and log are kept in build/asan/fuzz-runs/<target>/.
 #
 # Usage: scripts/fuzz.sh [seconds-per-target]        (default 60)
-# Environment: SIG_FUZZ_TARGETS (default: all four), SIG_FUZZ_CC and SIG_FUZZ_CXX (default
-# clang-19 and clang++-19: older Clang cannot compile the project, see cmake/fuzzing.cmake).
+# Environment: SIG_FUZZ_TARGETS (default: all four).
 set -euo pipefail
 
 seconds="${1:-60}"
 root="$(cd "$(dirname "$0")/.." && pwd)"
-build="$root/build/fuzz"
+build="$root/build/asan"
 read -r -a targets <<<"${SIG_FUZZ_TARGETS:-fuzz_http fuzz_jwt fuzz_domain fuzz_ws_message}"
 
-# The build fetches Swagger UI and ReDoc from npm (scripts/fetch-web-assets.sh) unless they are
-# there already: on a machine without network, reuse another build's copy.
-if [ ! -s "$build/web/redoc.standalone.js" ]; then
-  for other in "$root"/build/*/web; do
-    if [ -s "$other/redoc.standalone.js" ] && [ "$other" != "$build/web" ]; then
-      mkdir -p "$build" && cp -r "$other" "$build/"
-      break
-    fi
-  done
-fi
-
 echo "fuzz.sh: building ${targets[*]} in $build"
-cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-  -DCMAKE_C_COMPILER="${SIG_FUZZ_CC:-clang-19}" -DCMAKE_CXX_COMPILER="${SIG_FUZZ_CXX:-clang++-19}" \
-  -DSIG_BUILD_FUZZERS=ON -DSIG_ENABLE_ASAN=ON -DSIG_ENABLE_UBSAN=ON >/dev/null
-cmake --build "$build" --target "${targets[@]}"
+cd "$root"
+scripts/build.sh asan --target "${targets[@]}"
 
 # UBSan stops at the first report (-fno-sanitize-recover) with a stack; ASan reports leaks too.
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
@@ -42,7 +28,7 @@ symbolizer="$(command -v llvm-symbolizer-19 || command -v llvm-symbolizer || tru
 failed=0
 summary=()
 for target in "${targets[@]}"; do
-  work="$build/runs/$target"
+  work="$build/fuzz-runs/$target"
   rm -rf "$work"
   mkdir -p "$work/corpus" "$work/artifacts" "$work/tmp"
   cp -r "$root/fuzz/corpus/$target/." "$work/corpus/"

@@ -2,11 +2,12 @@
 # Command (b) of the README, and what CI runs: installs the dependencies, then
 #  1. the Release build and every test (unit, store, session, end-to-end on SQLite and PostgreSQL,
 #     single processes and clusters, the RFC 6455 conformance suite);
-#  2. an AddressSanitizer + UndefinedBehaviorSanitizer build: the unit, store and session tests,
-#     and the end-to-end REST and WebSocket suites against the sanitized server (a leak or a
-#     sanitizer report makes the server exit non-zero on SIGTERM, which fails the test);
-#  3. a ThreadSanitizer build: the hub, cluster, store and session tests;
-#  4. the libFuzzer targets (scripts/fuzz.sh), each for a fixed time; a finding fails the run.
+#  2. an AddressSanitizer + UndefinedBehaviorSanitizer build (Clang 19): the unit, store and session
+#     tests, the end-to-end REST and WebSocket suites against the sanitized server (a leak or a
+#     sanitizer report makes the server exit non-zero on SIGTERM, which fails the test), and the
+#     libFuzzer targets of the same tree, each for a fixed time (scripts/fuzz.sh; a finding fails
+#     the run);
+#  3. a ThreadSanitizer build: the hub, cluster, store and session tests.
 # The PostgreSQL servers are throwaway ones that the tests start and remove themselves
 # (scripts/test-postgres.sh, as the `postgres` user when run as root).
 set -euo pipefail
@@ -17,14 +18,12 @@ echo "== release build and all tests" >&2
 scripts/build.sh release
 ctest --preset release -j 2
 
-echo "== ASan + UBSan: unit, store and session tests; the end-to-end suites against the sanitized server" >&2
-scripts/build.sh asan --target unit_tests store_tests ws_session_tests signaling-server
+echo "== ASan + UBSan: unit, store and session tests; the end-to-end suites against the sanitized server; fuzzing" >&2
+scripts/build.sh asan --target unit_tests store_tests ws_session_tests signaling-server fuzzers
 ctest --preset asan -L 'unit|store|session' -j 2
 ctest --preset asan -R '^(e2e_rest|e2e_ws|ws_conformance)$' -j 2
+scripts/fuzz.sh "${SIG_FUZZ_SECONDS:-20}"
 
 echo "== ThreadSanitizer: hub, cluster, store and session tests" >&2
 scripts/build.sh tsan --target unit_tests store_tests ws_session_tests
 ctest --preset tsan -L 'unit|store|session' -j 2
-
-echo "== fuzzing (libFuzzer, ASan + UBSan)" >&2
-scripts/fuzz.sh "${SIG_FUZZ_SECONDS:-20}"

@@ -306,7 +306,7 @@ def test_the_server_raises_its_soft_file_limit_to_the_hard_one(binary, tmp_path)
     try:
         assert server.wait_for_log("open file limit: 4096", timeout=5), server.log()
     finally:
-        assert server.stop() == 0
+        assert server.stop() == 0, server.log()[-20000:]
 
 
 def test_at_the_file_limit_connections_are_answered_and_the_log_is_not_flooded(binary, tmp_path):
@@ -346,7 +346,7 @@ def test_at_the_file_limit_connections_are_answered_and_the_log_is_not_flooded(b
     finally:
         for s in held:
             s.close()
-        assert server.stop() == 0
+        assert server.stop() == 0, server.log()[-20000:]
 
 
 # -- WebSockets per user -------------------------------------------------------------------------------
@@ -415,7 +415,7 @@ def test_one_account_cannot_hold_every_websocket(binary, tmp_path):
 
         asyncio.run(asyncio.wait_for(scenario(), 300))
     finally:
-        assert server.stop() == 0
+        assert server.stop() == 0, server.log()[-20000:]
 
 
 def test_websockets_per_user_are_capped_and_come_back(start_server):
