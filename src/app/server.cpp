@@ -247,11 +247,12 @@ int run_server(const server_config& config) {
                                 .upgrade_tls = {},
                                 .upgrade_paths = websocket_paths,
                                 .admission = &admission};
-  context.upgrade = [&websocket_context](beast::tcp_stream stream, http::request upgrade) {
-    return ws::run_ws_session(std::move(stream), std::move(upgrade), websocket_context);
+  context.upgrade = [&websocket_context](http::tcp::socket socket, http::request upgrade, http::connection_pass pass) {
+    ws::start_ws_session(std::move(socket), std::move(upgrade), websocket_context, std::move(pass));
   };
-  context.upgrade_tls = [&websocket_context](http::tls_stream stream, http::request upgrade) {
-    return ws::run_ws_session(std::move(stream), std::move(upgrade), websocket_context);
+  context.upgrade_tls = [&websocket_context](http::tls_stream stream, http::request upgrade,
+                                             http::connection_pass pass) {
+    ws::start_ws_session(std::move(stream), std::move(upgrade), websocket_context, std::move(pass));
   };
 
   const std::size_t io_threads = threads_or_cores(config.io_threads);

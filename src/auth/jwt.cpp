@@ -91,13 +91,14 @@ std::string_view to_string(token_error e) noexcept {
   return "invalid token";
 }
 
-jwt_codec::jwt_codec(std::string secret, std::chrono::seconds lifetime, token_policy policy)
-    : secret_(std::move(secret)), lifetime_(lifetime), policy_(std::move(policy)) {}
+jwt_codec::jwt_codec(std::string_view secret, std::chrono::seconds lifetime, token_policy policy)
+    : lifetime_(lifetime), policy_(std::move(policy)) {
+  crypto_auth_hmacsha256_init(&keyed_, reinterpret_cast<const unsigned char*>(secret.data()), secret.size());
+}
 
 std::string jwt_codec::sign(std::string_view signing_input) const {
   std::array<unsigned char, crypto_auth_hmacsha256_BYTES> mac{};
-  crypto_auth_hmacsha256_state state;
-  crypto_auth_hmacsha256_init(&state, reinterpret_cast<const unsigned char*>(secret_.data()), secret_.size());
+  crypto_auth_hmacsha256_state state = keyed_;
   crypto_auth_hmacsha256_update(&state, reinterpret_cast<const unsigned char*>(signing_input.data()),
                                 signing_input.size());
   crypto_auth_hmacsha256_final(&state, mac.data());

@@ -4,6 +4,8 @@
 // work, cheap enough for an I/O thread.
 #pragma once
 
+#include <sodium/crypto_auth_hmacsha256.h>
+
 #include <chrono>
 #include <cstdint>
 #include <expected>
@@ -45,7 +47,7 @@ std::string_view to_string(token_error e) noexcept;
 class jwt_codec {
  public:
   /// The secret is used as raw bytes, as PyJWT does with a str key.
-  jwt_codec(std::string secret, std::chrono::seconds lifetime, token_policy policy = {});
+  jwt_codec(std::string_view secret, std::chrono::seconds lifetime, token_policy policy = {});
 
   std::chrono::seconds lifetime() const noexcept { return lifetime_; }
 
@@ -56,7 +58,9 @@ class jwt_codec {
  private:
   std::string sign(std::string_view signing_input) const;
 
-  std::string secret_;
+  // HMAC-SHA256 with the key already absorbed (inner and outer pads): each token costs the hash of
+  // its own bytes only, not the key set-up again.
+  crypto_auth_hmacsha256_state keyed_{};
   std::chrono::seconds lifetime_;
   token_policy policy_;
 };

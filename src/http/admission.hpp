@@ -9,6 +9,7 @@
 #include "http/beast.hpp"
 #include "runtime/connection_registry.hpp"
 #include "runtime/keyed_slots.hpp"
+#include "telemetry/metrics.hpp"
 
 #include <boost/asio/ip/address.hpp>
 
@@ -25,12 +26,14 @@ struct admission_limits {
   std::vector<asio::ip::address> trusted_proxies;  // TRUSTED_PROXIES
 };
 
-/// What an admitted connection holds while it lives; the handshake slot goes back as soon as the
-/// first request has arrived.
+/// What an admitted connection holds while it lives, in its HTTP session and then in the WebSocket
+/// session that takes it over; the handshake slot goes back as soon as the first request has
+/// arrived.
 struct connection_pass {
   std::optional<runtime::keyed_slots::slot> address;
   std::optional<runtime::keyed_slots::slot> handshake;
   std::optional<runtime::connection_registry::entry> registered;  // counted for the graceful shutdown
+  telemetry::counted_connection counted;                          // signaling_open_connections
 };
 
 class connection_admission {

@@ -77,16 +77,18 @@ asio::awaitable<void> send(Stream& stream, response res, const session_context& 
   co_await bhttp::async_write(stream, res, as_result);
 }
 
+// The WebSocket session gets the bare socket on plain TCP: it keeps its own deadlines, and every
+// move of a beast::tcp_stream allocates a new one (its timers included).
 template <class Stream>
-asio::awaitable<void> upgrade(Stream&& stream, request req, session_context& context) {
-  if constexpr (std::is_same_v<std::decay_t<Stream>, tls_stream>)
-    co_await context.upgrade_tls(std::move(stream), std::move(req));
+void hand_over(Stream& stream, request req, session_context& context, connection_pass pass) {
+  if constexpr (std::is_same_v<Stream, tls_stream>)
+    context.upgrade_tls(std::move(stream), std::move(req), std::move(pass));
   else
-    co_await context.upgrade(std::move(stream), std::move(req));
+    context.upgrade(stream.release_socket(), std::move(req), std::move(pass));
 }
 
 // Requests until the connection closes; returns true when the connection was handed to a
-// WebSocket session.
+// WebSocket session (which took `pass`).
 template <class Stream>
 asio::awaitable<bool> serve_requests(const std::shared_ptr<session_state<Stream>>& state, session_context& context,
                                      connection_pass& pass, const asio::ip::address& peer) {
@@ -126,7 +128,7 @@ asio::awaitable<bool> serve_requests(const std::shared_ptr<session_state<Stream>
     // valid upgrade with a JSON answer (405, 426, 400).
     if (can_upgrade && is_upgrade_path(req, context)) {
       beast::get_lowest_layer(stream).expires_never();
-      co_await upgrade(std::move(stream), std::move(req), context);
+      hand_over(stream, std::move(req), context, std::move(pass));
       co_return true;
     }
     const std::string client = client_address(peer, req["X-Forwarded-For"], context.admission);
@@ -168,11 +170,7 @@ runtime::connection_registry::entry track(const std::shared_ptr<session_state<St
 }  // namespace
 
 asio::awaitable<void> run_http_session(tcp::socket socket, session_context& context, connection_pass pass) {
-  context.metrics.connection_opened();
-  const struct closed_on_exit {
-    telemetry::metrics& metrics;
-    ~closed_on_exit() { metrics.connection_closed(); }
-  } counted{context.metrics};
+  pass.counted = telemetry::counted_connection(context.metrics);
   beast::error_code ignored;
   const asio::ip::address peer = socket.remote_endpoint(ignored).address();
   if (!context.tls) {

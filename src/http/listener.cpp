@@ -2,6 +2,7 @@
 #include "http/listener.hpp"
 
 #include "http/http_session.hpp"
+#include "http/log_failure.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -127,14 +128,7 @@ void listener::take_on(tcp::socket socket) {
   pass.registered.emplace(context_.connections.add([] {}));
   const auto session_executor = socket.get_executor();
   asio::co_spawn(session_executor, run_http_session(std::move(socket), context_, std::move(pass)),
-                 [](std::exception_ptr failure) {
-                   if (!failure) return;
-                   try {
-                     std::rethrow_exception(failure);
-                   } catch (const std::exception& e) {
-                     spdlog::error("connection ended by an error: {}", e.what());
-                   }
-                 });
+                 log_failure("connection"));
 }
 
 void listener::take_on_waiting() {

@@ -21,9 +21,11 @@ class context;
 
 namespace sig::http {
 
-/// Take over a connection whose request asks for a WebSocket upgrade (plain and TLS).
-using upgrade_fn = std::function<asio::awaitable<void>(beast::tcp_stream stream, request upgrade_request)>;
-using tls_upgrade_fn = std::function<asio::awaitable<void>(tls_stream stream, request upgrade_request)>;
+/// Take over a connection whose request asks for a WebSocket upgrade (plain and TLS): start the
+/// session that serves it from now on, with the connection's pass, and return. The HTTP session
+/// then ends, and with it everything it held (parser, buffers, its coroutine frames).
+using upgrade_fn = std::function<void(tcp::socket socket, request upgrade_request, connection_pass pass)>;
+using tls_upgrade_fn = std::function<void(tls_stream stream, request upgrade_request, connection_pass pass)>;
 
 struct session_context {
   const http_options& options;

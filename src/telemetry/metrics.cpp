@@ -1,6 +1,7 @@
 // Metrics recording and exposition; see metrics.hpp.
 #include "telemetry/metrics.hpp"
 
+#include <algorithm>
 #include <cstdio>
 
 namespace sig::telemetry {
@@ -83,6 +84,7 @@ metrics::metrics(std::vector<route_label> routes, std::vector<std::string> ws_re
       sent_("signaling_ws_messages_sent_total", "WebSocket messages sent, by type", "type", std::move(ws_sent)) {
   routes_.push_back({"", "unmatched"});
   latency_ = std::make_unique<latency_histogram[]>(routes_.size());
+  statuses_ = std::make_unique<status_counts[]>(routes_.size());
 }
 
 void metrics::http_request(std::size_t route_index, unsigned status, std::chrono::steady_clock::duration elapsed) {
@@ -95,20 +97,20 @@ void metrics::http_request(std::size_t route_index, unsigned status, std::chrono
   histogram.count.fetch_add(1, std::memory_order_relaxed);
   histogram.sum_ns.fetch_add(static_cast<std::uint64_t>(std::chrono::nanoseconds(elapsed).count()),
                              std::memory_order_relaxed);
-  std::lock_guard lock(statuses_mutex_);
-  ++statuses_[{index, status}];
+  const unsigned code = std::clamp(status, first_status, last_status);
+  statuses_[index][code - first_status].fetch_add(1, std::memory_order_relaxed);
 }
 
 std::string metrics::render(std::size_t registered_peers) const {
   std::string out;
   header(out, "signaling_http_requests_total", "counter", "HTTP requests, by route and status");
-  {
-    std::lock_guard lock(statuses_mutex_);
-    for (const auto& [key, count] : statuses_) {
-      const route_label& route = routes_[key.first];
+  for (std::size_t r = 0; r < routes_.size(); ++r) {
+    for (unsigned code = first_status; code <= last_status; ++code) {
+      const std::uint64_t count = statuses_[r][code - first_status].load(std::memory_order_relaxed);
+      if (count == 0) continue;  // as before: a (route, status) pair appears once it was seen
       sample(out, "signaling_http_requests_total",
-             "method=\"" + escaped(route.method) + "\",route=\"" + escaped(route.path) + "\",status=\"" +
-                 std::to_string(key.second) + "\"",
+             "method=\"" + escaped(routes_[r].method) + "\",route=\"" + escaped(routes_[r].path) + "\",status=\"" +
+                 std::to_string(code) + "\"",
              std::to_string(count));
     }
   }

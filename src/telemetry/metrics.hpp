@@ -1,7 +1,7 @@
 // Process metrics for GET /metrics (Prometheus text format 0.0.4): HTTP requests by route and
 // status with latency histograms, WebSocket connections, messages in and out by type, and
-// slow-consumer drops. Recording is lock-free (atomics) except for the rare first sighting of a
-// (route, status) pair. Thread-safe.
+// slow-consumer drops. Recording is lock-free (relaxed atomics, one counter per route and status
+// code): no lock that every I/O thread takes per request. Thread-safe.
 #pragma once
 
 #include <array>
@@ -9,12 +9,11 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
-#include <map>
 #include <memory>
-#include <mutex>
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace sig::telemetry {
@@ -87,10 +86,14 @@ class metrics {
     std::atomic<std::uint64_t> sum_ns{0};
   };
 
+  // HTTP status codes are 100 to 599 (RFC 9110 §15); one counter for each, per route.
+  static constexpr unsigned first_status = 100;
+  static constexpr unsigned last_status = 599;
+  using status_counts = std::array<std::atomic<std::uint64_t>, last_status - first_status + 1>;
+
   std::vector<route_label> routes_;  // plus one "unmatched" entry at the end
   std::unique_ptr<latency_histogram[]> latency_;
-  mutable std::mutex statuses_mutex_;
-  std::map<std::pair<std::size_t, unsigned>, std::uint64_t> statuses_;
+  std::unique_ptr<status_counts[]> statuses_;  // by route
   std::atomic<std::int64_t> connections_open_{0};
   std::atomic<std::int64_t> ws_open_{0};
   labelled_counter received_;
@@ -106,6 +109,32 @@ class metrics {
   std::atomic<std::uint64_t> cluster_reaped_{0};
 
   void render_cluster(std::string& out) const;
+};
+
+/// One open connection in signaling_open_connections, for as long as this lives: it moves with the
+/// connection from its HTTP session to the WebSocket session that takes it over.
+class counted_connection {
+ public:
+  counted_connection() = default;
+  explicit counted_connection(metrics& counter) noexcept : metrics_(&counter) { counter.connection_opened(); }
+  counted_connection(counted_connection&& other) noexcept : metrics_(std::exchange(other.metrics_, nullptr)) {}
+  counted_connection& operator=(counted_connection&& other) noexcept {
+    if (this != &other) {
+      release();
+      metrics_ = std::exchange(other.metrics_, nullptr);
+    }
+    return *this;
+  }
+  counted_connection(const counted_connection&) = delete;
+  counted_connection& operator=(const counted_connection&) = delete;
+  ~counted_connection() { release(); }
+
+ private:
+  void release() noexcept {
+    if (metrics_) metrics_->connection_closed();
+    metrics_ = nullptr;
+  }
+  metrics* metrics_ = nullptr;
 };
 
 }  // namespace sig::telemetry

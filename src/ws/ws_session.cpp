@@ -1,4 +1,4 @@
-// The agent's WebSocket session for the server's transports: TCP and TLS over TCP.
+// The agent's WebSocket session for the server's transports: the bare TCP socket and TLS over TCP.
 // The closing handshake over TLS (async_teardown for ssl_stream), found when the templates of
 // ws_session.ipp are instantiated below.
 #include <boost/beast/websocket/ssl.hpp>
@@ -7,9 +7,9 @@
 
 namespace sig::ws {
 
-template asio::awaitable<void> run_ws_session(beast::tcp_stream, http::request, ws_context&);
-template asio::awaitable<void> run_ws_session(http::tls_stream, http::request, ws_context&);
-template class ws_session<beast::tcp_stream>;
+template void start_ws_session(asio::ip::tcp::socket, http::request, ws_context&, http::connection_pass);
+template void start_ws_session(http::tls_stream, http::request, ws_context&, http::connection_pass);
+template class ws_session<asio::ip::tcp::socket>;
 template class ws_session<http::tls_stream>;
 
 }  // namespace sig::ws

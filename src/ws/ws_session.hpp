@@ -4,6 +4,7 @@
 // which post to that strand.
 #pragma once
 
+#include "http/admission.hpp"
 #include "http/beast.hpp"
 #include "signaling/peer_connection.hpp"
 #include "ws/close_code_filter.hpp"
@@ -27,18 +28,24 @@ namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace websocket = boost::beast::websocket;
 
-/// Accepts the upgrade and serves the connection until it ends. `Stream` is beast::tcp_stream or
-/// http::tls_stream (both are instantiated in ws_session.cpp); the tests instantiate it for
-/// beast::test::stream (the definitions are in ws_session.ipp).
+/// Accepts the upgrade and serves the connection until it ends; `pass` (the connection's admission,
+/// its place in the graceful shutdown and in the metrics) is held as long as the session lives.
+/// `Stream` is the bare TCP socket or http::tls_stream (both are instantiated in ws_session.cpp);
+/// the tests instantiate it for beast::test::stream (the definitions are in ws_session.ipp).
 template <class Stream>
-asio::awaitable<void> run_ws_session(Stream stream, http::request upgrade, ws_context& context);
+asio::awaitable<void> run_ws_session(Stream stream, http::request upgrade, ws_context& context,
+                                     http::connection_pass pass = {});
+
+/// run_ws_session as a coroutine of its own on the stream's executor (the server's upgrade hook).
+template <class Stream>
+void start_ws_session(Stream stream, http::request upgrade, ws_context& context, http::connection_pass pass);
 
 template <class Stream>
 class ws_session final : public signaling::peer_connection, public std::enable_shared_from_this<ws_session<Stream>> {
  public:
-  ws_session(Stream stream, ws_context& context);
+  ws_session(Stream stream, http::request upgrade, ws_context& context, http::connection_pass pass);
 
-  asio::awaitable<void> run(http::request upgrade);
+  asio::awaitable<void> run();
 
   void deliver(signaling::shared_message message) override;
   void disconnect(signaling::close_reason reason) override;
@@ -50,7 +57,7 @@ class ws_session final : public signaling::peer_connection, public std::enable_s
   asio::awaitable<void> read_loop();
   /// Answers a request that cannot be upgraded (see handshake.hpp).
   asio::awaitable<void> refuse_handshake(http::response refusal);
-  asio::awaitable<void> authenticate(const http::request& upgrade);
+  asio::awaitable<void> authenticate(std::string token);
   asio::awaitable<void> on_message(std::string_view text);
   asio::awaitable<void> on_register(const boost::json::object& body);
   asio::awaitable<std::optional<signaling::peer_info>> join_alone(const signaling::register_request& request);
@@ -77,7 +84,9 @@ class ws_session final : public signaling::peer_connection, public std::enable_s
   void watch_liveness();
 
   websocket::stream<close_code_filter<Stream>> ws_;
+  std::optional<http::request> upgrade_;  // until the handshake is over
   ws_context& context_;
+  http::connection_pass pass_;
   asio::steady_timer wake_;
   asio::steady_timer send_deadline_;
   asio::steady_timer liveness_;
@@ -88,6 +97,7 @@ class ws_session final : public signaling::peer_connection, public std::enable_s
   std::optional<clock::time_point> send_started_;  // a frame, ping or close is being sent
   std::chrono::milliseconds send_limit_{0};
   bool send_watch_armed_ = false;
+  bool writer_waiting_ = false;  // the writer waits on wake_ (see wake_writer)
   std::size_t queued_bytes_ = 0;
   std::optional<websocket::close_reason> closing_;
   bool drain_before_close_ = false;

@@ -10,6 +10,7 @@
 #include "core/clock.hpp"
 #include "core/random.hpp"
 #include "core/utf8.hpp"
+#include "http/log_failure.hpp"
 #include "service/accounts.hpp"
 #include "ws/close_codes.hpp"
 #include "ws/handshake.hpp"
@@ -47,11 +48,13 @@ inline std::string token_of(const http::request& upgrade) {
 // Ends the connection at once. TCP (also under TLS): shut down both directions first, so that the
 // peer sees the end even if something else still holds the socket. Other transports (the test
 // stream): close.
-inline void drop_transport(beast::tcp_stream& transport) {
+inline void drop_transport(asio::ip::tcp::socket& transport) {
   beast::error_code ignored;
-  transport.socket().shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
-  transport.socket().close(ignored);
+  transport.shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
+  transport.close(ignored);
 }
+
+inline void drop_transport(beast::tcp_stream& transport) { drop_transport(transport.socket()); }
 
 template <class Transport>
 void drop_transport(Transport& transport) {
@@ -61,15 +64,26 @@ void drop_transport(Transport& transport) {
 }  // namespace detail
 
 template <class Stream>
-asio::awaitable<void> run_ws_session(Stream stream, http::request upgrade, ws_context& context) {
-  const auto session = std::make_shared<ws_session<Stream>>(std::move(stream), context);
-  co_await session->run(std::move(upgrade));
+asio::awaitable<void> run_ws_session(Stream stream, http::request upgrade, ws_context& context,
+                                     http::connection_pass pass) {
+  const auto session =
+      std::make_shared<ws_session<Stream>>(std::move(stream), std::move(upgrade), context, std::move(pass));
+  co_await session->run();
 }
 
 template <class Stream>
-ws_session<Stream>::ws_session(Stream stream, ws_context& context)
+void start_ws_session(Stream stream, http::request upgrade, ws_context& context, http::connection_pass pass) {
+  const auto executor = stream.get_executor();
+  asio::co_spawn(executor, run_ws_session(std::move(stream), std::move(upgrade), context, std::move(pass)),
+                 http::log_failure("websocket session"));
+}
+
+template <class Stream>
+ws_session<Stream>::ws_session(Stream stream, http::request upgrade, ws_context& context, http::connection_pass pass)
     : ws_(std::move(stream)),
+      upgrade_(std::move(upgrade)),
       context_(context),
+      pass_(std::move(pass)),
       wake_(ws_.get_executor()),
       send_deadline_(ws_.get_executor()),
       liveness_(ws_.get_executor()),
@@ -77,8 +91,8 @@ ws_session<Stream>::ws_session(Stream stream, ws_context& context)
       presence_(context.hub) {}
 
 template <class Stream>
-asio::awaitable<void> ws_session<Stream>::run(http::request upgrade) {
-  if (auto refusal = handshake_refusal(upgrade)) co_return co_await refuse_handshake(std::move(*refusal));
+asio::awaitable<void> ws_session<Stream>::run() {
+  if (auto refusal = handshake_refusal(*upgrade_)) co_return co_await refuse_handshake(std::move(*refusal));
   const ws_options& options = context_.options;
   websocket::stream_base::timeout timeouts{};
   timeouts.handshake_timeout = options.close_timeout;
@@ -90,9 +104,14 @@ asio::awaitable<void> ws_session<Stream>::run(http::request upgrade) {
     if (res.result() != boost::beast::http::status::switching_protocols) as_json_refusal(res);
   }));
   ws_.read_message_max(options.message_max);
+  // A message goes out as one frame: Beast would otherwise cut anything above its 4 KiB write
+  // buffer into frames of that size, one write each.
+  ws_.auto_fragment(false);
   ws_.control_callback([this](websocket::frame_type, beast::string_view) { last_inbound_ = clock::now(); });
 
-  auto [accept_error] = co_await ws_.async_accept(upgrade, detail::as_result);
+  auto [accept_error] = co_await ws_.async_accept(*upgrade_, detail::as_result);
+  std::string token = detail::token_of(*upgrade_);
+  upgrade_.reset();  // its headers are no longer needed: not kept for the connection's whole life
   if (accept_error) co_return;
   opened_at_ = last_inbound_ = clock::now();
   context_.metrics.ws_opened();
@@ -111,7 +130,7 @@ asio::awaitable<void> ws_session<Stream>::run(http::request upgrade) {
   // throwing, or its frame destroyed unfinished at shutdown.
   const presence_lease::end_on_exit leave_on_exit(presence_);
   try {
-    co_await authenticate(upgrade);
+    co_await authenticate(std::move(token));
     co_await read_loop();
   } catch (const std::exception& e) {
     spdlog::error("websocket session failed: {}", e.what());
@@ -134,8 +153,7 @@ asio::awaitable<void> ws_session<Stream>::refuse_handshake(http::response refusa
 }
 
 template <class Stream>
-asio::awaitable<void> ws_session<Stream>::authenticate(const http::request& upgrade) {
-  const std::string token = detail::token_of(upgrade);
+asio::awaitable<void> ws_session<Stream>::authenticate(std::string token) {
   if (token.empty()) co_return refuse(protocol::no_token);
   const auto claims = context_.services.tokens.verify(token, now_micros() / 1'000'000);
   if (!claims) co_return refuse(protocol::invalid_token);
@@ -172,7 +190,10 @@ asio::awaitable<void> ws_session<Stream>::read_loop() {
     } else if (!closing_ && !finished_ && user_id_ != 0) {
       co_await on_message(message);
     }
+    // An idle agent keeps no read memory: the buffer would otherwise stay at the size of the
+    // largest message it ever sent (up to the 64 KiB limit), for the connection's whole life.
     buffer.consume(buffer.size());
+    buffer.shrink_to_fit();
   }
 }
 

@@ -95,9 +95,12 @@ void ws_session<Stream>::abort() {
   wake_writer();
 }
 
+// Only a writer that waits needs waking: a busy one looks at the queue and the closing state
+// before it waits again (all on the strand). Cancelling costs the reactor's timer lock, which
+// every thread shares, and a join in a large organization enqueues on every member at once.
 template <class Stream>
 void ws_session<Stream>::wake_writer() {
-  wake_.cancel();
+  if (writer_waiting_) wake_.cancel();
 }
 
 // Every operation of the writer is bounded: a peer that takes no data at all (full TCP window), or
@@ -192,7 +195,9 @@ asio::awaitable<void> ws_session<Stream>::write_loop() {
       continue;
     }
     wake_.expires_at(registered_ ? next_ping_ : clock::time_point::max());
+    writer_waiting_ = true;
     co_await wake_.async_wait(detail::as_result);
+    writer_waiting_ = false;
   }
   finished_ = true;
   liveness_.cancel();
