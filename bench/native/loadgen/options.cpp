@@ -1,0 +1,115 @@
+#include "options.hpp"
+
+#include <cstdio>
+#include <cstdlib>
+#include <string_view>
+
+namespace loadgen {
+
+namespace {
+
+constexpr const char* usage = R"(usage: sig-loadgen SCENARIO --port P [options]
+
+scenarios:
+  connect   N agents (organizations of --org-size) connect to /ws and register, --window at a time:
+            connects+registers per second
+  memory    N idle agents registered in --steps; server VmRSS (--server-pid) and /proc/net/sockstat
+            after each step, bytes per agent
+  fanout    N agents of one organization; --rounds times a newcomer registers and leaves:
+            latency to peer_online / peer_offline at the last receiver
+  storm     N agents of one organization connect and register at once: time until every agent knows
+            all N-1 others, delivered messages per second
+  relay     --pairs pairs exchange `signal` at --rate per second each way for --duration s:
+            throughput and round-trip latency
+  rest      keep-alive GET /organizations over --connections for --duration s: req/s, p50/p99
+
+options (default):
+  --host H (127.0.0.1)  --port P  -n N (1000)  --org-size K (5)  --rounds R (50)  --pairs P (200)
+  --rate R (40)  --duration S (5)  --warmup S (1)  --connections C (32)  --window W (500)
+  --steps a,b,c (1000,2000,...,N)  --server-pid PID  --source-addrs K (0)
+  --tokens-file F (users exist: one token per line; set-up then only creates organizations)
+  --setup-connections C (32)  --timeout S (60)
+Prints one human line and one JSON object on stdout; progress on stderr. Exit status 1 when the
+scenario failed functionally (missing or wrong messages, errors), never because of its figures.
+)";
+
+[[noreturn]] void die(const char* what, std::string_view arg) {
+  std::fprintf(stderr, "sig-loadgen: %s: %.*s\n\n%s", what, static_cast<int>(arg.size()), arg.data(), usage);
+  std::exit(2);
+}
+
+}  // namespace
+
+options parse_options(int argc, char** argv) {
+  options o;
+  if (argc < 2 || std::string_view(argv[1]) == "--help" || std::string_view(argv[1]) == "-h") {
+    std::fputs(usage, stdout);
+    std::exit(argc < 2 ? 2 : 0);
+  }
+  o.scenario = argv[1];
+  for (int i = 2; i < argc; ++i) {
+    std::string_view key = argv[i];
+    if (key == "--help" || key == "-h") {
+      std::fputs(usage, stdout);
+      std::exit(0);
+    }
+    if (i + 1 >= argc) die("missing value", key);
+    const char* v = argv[++i];
+    auto num = [&] {
+      char* end = nullptr;
+      double d = std::strtod(v, &end);
+      if (end == v || *end) die("not a number", v);
+      return d;
+    };
+    if (key == "--host")
+      o.host = v;
+    else if (key == "--port")
+      o.port = static_cast<int>(num());
+    else if (key == "-n")
+      o.n = static_cast<int>(num());
+    else if (key == "--org-size")
+      o.org_size = static_cast<int>(num());
+    else if (key == "--rounds")
+      o.rounds = static_cast<int>(num());
+    else if (key == "--pairs")
+      o.pairs = static_cast<int>(num());
+    else if (key == "--rate")
+      o.rate = num();
+    else if (key == "--duration")
+      o.duration = num();
+    else if (key == "--warmup")
+      o.warmup = num();
+    else if (key == "--connections")
+      o.connections = static_cast<int>(num());
+    else if (key == "--window")
+      o.window = static_cast<int>(num());
+    else if (key == "--server-pid")
+      o.server_pid = static_cast<int>(num());
+    else if (key == "--source-addrs")
+      o.source_addrs = static_cast<int>(num());
+    else if (key == "--tokens-file")
+      o.tokens_file = v;
+    else if (key == "--setup-connections")
+      o.setup_connections = static_cast<int>(num());
+    else if (key == "--timeout")
+      o.timeout = num();
+    else if (key == "--steps") {
+      for (std::string_view s = v; !s.empty();) {
+        std::size_t comma = s.find(',');
+        std::string part(s.substr(0, comma));
+        o.steps.push_back(std::atoi(part.c_str()));
+        if (o.steps.back() <= 0) die("bad step", part);
+        s = comma == std::string_view::npos ? std::string_view{} : s.substr(comma + 1);
+      }
+    } else {
+      die("unknown option", key);
+    }
+  }
+  if (o.port <= 0 || o.port > 65535) die("--port is required", "");
+  if (o.source_addrs < 0 || o.source_addrs > 253) die("--source-addrs must be 0..253", "");
+  if (o.n < 1 || o.org_size < 1 || o.connections < 1 || o.window < 1 || o.pairs < 1 || o.rate <= 0)
+    die("sizes must be positive", "");
+  return o;
+}
+
+}  // namespace loadgen
