@@ -9,6 +9,7 @@
 #include "signaling/peer_connection.hpp"
 #include "ws/close_code_filter.hpp"
 #include "ws/presence_lease.hpp"
+#include "ws/write_gatherer.hpp"
 #include "ws/ws_context.hpp"
 
 #include "core/token_bucket.hpp"
@@ -83,7 +84,7 @@ class ws_session final : public signaling::peer_connection, public std::enable_s
   /// Enforces the registration deadline and the idle timeout; re-arms itself.
   void watch_liveness();
 
-  websocket::stream<close_code_filter<Stream>> ws_;
+  websocket::stream<write_gatherer<close_code_filter<Stream>>> ws_;
   std::optional<http::request> upgrade_;  // until the handshake is over
   ws_context& context_;
   http::connection_pass pass_;

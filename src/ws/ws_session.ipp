@@ -34,6 +34,9 @@ namespace detail {
 
 inline constexpr auto as_result = asio::as_tuple(asio::use_awaitable);
 inline constexpr std::size_t invalid_message_kind = signaling::inbound_kind_names.size() - 1;
+// At most this much per gathered write (one message larger than it goes alone): a peer catching up
+// on a long queue is not given its whole backlog in one copy.
+inline constexpr std::size_t max_gathered_bytes = 256 * 1024;
 
 // The token of ?token=... (percent-decoded), else of an "Authorization: Bearer" header.
 inline std::string token_of(const http::request& upgrade) {

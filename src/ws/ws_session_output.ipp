@@ -163,17 +163,31 @@ asio::awaitable<void> ws_session<Stream>::write_loop() {
   const ws_options& options = context_.options;
   while (!finished_) {
     if (!queue_.empty()) {
-      const signaling::shared_message message = std::move(queue_.front());
-      queue_.pop_front();
+      // Beast closing on its own (the peer broke the protocol): nothing more may follow its close.
+      if (!ws_.is_open()) {
+        abort();
+        break;
+      }
+      // What is queued goes out as frames in one write (see write_gatherer.hpp), not a system
+      // call per message.
+      std::string frames;
+      std::vector<std::pair<signaling::outbound_kind, std::size_t>> sent;
+      while (!queue_.empty() &&
+             (frames.empty() || frames.size() + queue_.front()->text.size() <= detail::max_gathered_bytes)) {
+        const signaling::shared_message message = std::move(queue_.front());
+        queue_.pop_front();
+        append_text_frame(frames, message->text);
+        sent.emplace_back(message->kind, message->text.size());
+      }
       begin_send(options.send_timeout);
-      auto [ec, bytes] = co_await ws_.async_write(asio::buffer(message->text), detail::as_result);
+      auto [ec, bytes] = co_await ws_.next_layer().async_send_frames(asio::buffer(frames), detail::as_result);
       end_send();
-      queued_bytes_ -= message->text.size();
+      for (const auto& [kind, size] : sent) queued_bytes_ -= size;
       if (ec) {
         abort();
         break;
       }
-      context_.metrics.ws_sent(static_cast<std::size_t>(message->kind));
+      for (const auto& [kind, size] : sent) context_.metrics.ws_sent(static_cast<std::size_t>(kind));
       continue;
     }
     if (closing_) {
