@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Command (b) of the README, and what CI runs: installs the dependencies, then
 #  1. the Release build and every test (unit, store, session, end-to-end on SQLite and PostgreSQL,
-#     single processes and clusters, the RFC 6455 conformance suite);
+#     single processes and clusters, the RFC 6455 conformance suite), and a smoke run of the
+#     native load generator's scenarios (bench/native/run.py --smoke: functional failures only);
 #  2. an AddressSanitizer + UndefinedBehaviorSanitizer build (Clang 19): the unit, store and session
 #     tests, the end-to-end REST and WebSocket suites against the sanitized server (a leak or a
 #     sanitizer report makes the server exit non-zero on SIGTERM, which fails the test), and the
@@ -17,6 +18,9 @@ scripts/install-deps.sh
 echo "== release build and all tests" >&2
 scripts/build.sh release
 ctest --preset release -j 2
+
+echo "== the native load generator against the Release server: every scenario, tiny (bench/native)" >&2
+OURS_BIN="$PWD/build/release/bin/signaling-server" /usr/bin/python3 bench/native/run.py --smoke
 
 echo "== ASan + UBSan: unit, store and session tests; the end-to-end suites against the sanitized server; fuzzing" >&2
 scripts/build.sh asan --target unit_tests store_tests ws_session_tests signaling-server fuzzers

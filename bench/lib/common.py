@@ -25,7 +25,7 @@ import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-OURS_BIN = Path(os.environ.get("OURS_BIN", ROOT / "build/bench/bin/signaling-server"))
+OURS_BIN = Path(os.environ.get("OURS_BIN", ROOT / "build/bench/bin/signaling-server")).resolve()
 # The FastAPI baseline is optional input from outside this repository: BASELINE_RUN names its
 # run.sh; by default a checkout beside this repository (../shared/baseline/seed_fastapi).
 BASELINE_RUN = Path(os.environ.get("BASELINE_RUN", ROOT.parent / "shared/baseline/seed_fastapi/run.sh"))

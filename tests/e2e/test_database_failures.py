@@ -153,6 +153,7 @@ def test_a_full_disk_fails_writes_and_readiness_until_there_is_room_again(small_
     filler.unlink()
     assert_ready(client)
     assert client.allocate(owner, org["id"])["virtual_ip"] == "10.0.0.1"
+    # The log is read from the server's stderr by another thread: wait for the line, not just look.
+    assert server.wait_for_log("database writes succeed again", timeout=5), server.log()
     assert server.log().count("database writes fail") == 1, server.log()
-    assert "database writes succeed again" in server.log()
     assert server.stop() == 0, server.log()
