@@ -22,10 +22,8 @@ namespace {
 constexpr auto as_result = asio::as_tuple(asio::use_awaitable);
 constexpr auto tls_handshake_timeout = std::chrono::seconds(10);
 // On shutdown, how long a connection that has not sent its first request yet (it was accepted
-// just before) is given to send it and have it read: a client that connected expects an answer.
-// Counted from the start of the read, so a busy machine eats into it; half the 10 s the process
-// waits for its connections.
-constexpr auto shutdown_first_request_grace = std::chrono::seconds(5);
+// just before) is given to send it: a client that connected expects an answer.
+constexpr auto shutdown_first_request_grace = std::chrono::seconds(2);
 
 // Shared with the shutdown callback, which may only touch it on the session's strand.
 template <class Stream>

@@ -8,12 +8,13 @@ namespace sig::runtime {
 connection_registry::entry connection_registry::add(shutdown_fn on_shutdown) {
   std::unique_lock lock(mutex_);
   const std::uint64_t key = next_key_++;
+  // Counted even when shutdown has begun: the connections taken on from the listen backlog after
+  // it began must be waited for like the others, or the process stops before they are answered.
+  connections_.emplace(key, on_shutdown);
   if (stopping_) {
     lock.unlock();
     on_shutdown();
-    return entry(*this, key);
   }
-  connections_.emplace(key, std::move(on_shutdown));
   return entry(*this, key);
 }
 
