@@ -107,8 +107,8 @@ asio::awaitable<void> ws_session<Stream>::run() {
     if (res.result() != boost::beast::http::status::switching_protocols) as_json_refusal(res);
   }));
   ws_.read_message_max(options.message_max);
-  // A message goes out as one frame: Beast would otherwise cut anything above its 4 KiB write
-  // buffer into frames of that size, one write each.
+  // The writer frames messages itself (write_gatherer.hpp); should a message ever be written
+  // through Beast, it too goes out as one frame, not cut at Beast's 4 KiB write buffer.
   ws_.auto_fragment(false);
   ws_.control_callback([this](websocket::frame_type, beast::string_view) { last_inbound_ = clock::now(); });
 
