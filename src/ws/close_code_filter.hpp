@@ -11,12 +11,13 @@
 // other byte passes through unchanged; writes are not touched.
 #pragma once
 
+#include "ws/transport_layer.hpp"
+
 #include <boost/asio/async_result.hpp>
 #include <boost/asio/buffer.hpp>
 #include <boost/asio/compose.hpp>
 #include <boost/beast/core/error.hpp>
 #include <boost/beast/websocket/rfc6455.hpp>
-#include <boost/beast/websocket/teardown.hpp>
 
 #include <algorithm>
 #include <array>
@@ -182,18 +183,7 @@ class close_code_filter {
   std::optional<unsigned char> held_;
 };
 
-// The closing handshake ends the transport the way the next layer does (TCP shutdown, TLS
-// close_notify, the test stream's close): found by argument-dependent lookup.
 template <class Stream>
-void teardown(boost::beast::role_type role, close_code_filter<Stream>& filter, boost::beast::error_code& ec) {
-  using boost::beast::websocket::teardown;
-  teardown(role, filter.next_layer(), ec);
-}
-
-template <class Stream, class TeardownHandler>
-void async_teardown(boost::beast::role_type role, close_code_filter<Stream>& filter, TeardownHandler&& handler) {
-  using boost::beast::websocket::async_teardown;
-  async_teardown(role, filter.next_layer(), std::forward<TeardownHandler>(handler));
-}
+struct is_transport_layer<close_code_filter<Stream>> : std::true_type {};
 
 }  // namespace sig::ws

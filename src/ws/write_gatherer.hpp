@@ -9,14 +9,14 @@
 // written. Every write completes, as Beast expects, once its bytes are written (or the write failed).
 #pragma once
 
+#include "ws/transport_layer.hpp"
+
 #include <boost/asio/any_completion_handler.hpp>
 #include <boost/asio/async_result.hpp>
 #include <boost/asio/buffer.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/error.hpp>
-#include <boost/beast/core/role.hpp>
-#include <boost/beast/websocket/teardown.hpp>
 
 #include <cstddef>
 #include <cstdint>
@@ -137,18 +137,7 @@ class write_gatherer {
   bool writing_ = false;
 };
 
-// The closing handshake ends the transport the way the next layer does: found by
-// argument-dependent lookup.
 template <class Stream>
-void teardown(boost::beast::role_type role, write_gatherer<Stream>& gatherer, boost::beast::error_code& ec) {
-  using boost::beast::websocket::teardown;
-  teardown(role, gatherer.next_layer(), ec);
-}
-
-template <class Stream, class TeardownHandler>
-void async_teardown(boost::beast::role_type role, write_gatherer<Stream>& gatherer, TeardownHandler&& handler) {
-  using boost::beast::websocket::async_teardown;
-  async_teardown(role, gatherer.next_layer(), std::forward<TeardownHandler>(handler));
-}
+struct is_transport_layer<write_gatherer<Stream>> : std::true_type {};
 
 }  // namespace sig::ws

@@ -1,5 +1,6 @@
 #include "options.hpp"
 
+#include <cstddef>
 #include <cstdio>
 #include <cstdlib>
 #include <string_view>
@@ -38,6 +39,40 @@ scenario failed functionally (missing or wrong messages, errors), never because 
   std::exit(2);
 }
 
+// The numeric options, as data: name and field.
+template <class T>
+struct numeric_option {
+  std::string_view name;
+  T options::*member;
+};
+
+constexpr numeric_option<int> int_options[] = {
+    {"--port", &options::port},
+    {"-n", &options::n},
+    {"--org-size", &options::org_size},
+    {"--rounds", &options::rounds},
+    {"--pairs", &options::pairs},
+    {"--connections", &options::connections},
+    {"--window", &options::window},
+    {"--server-pid", &options::server_pid},
+    {"--source-addrs", &options::source_addrs},
+    {"--setup-connections", &options::setup_connections},
+};
+
+constexpr numeric_option<double> double_options[] = {
+    {"--rate", &options::rate},
+    {"--duration", &options::duration},
+    {"--warmup", &options::warmup},
+    {"--timeout", &options::timeout},
+};
+
+template <class T, std::size_t N>
+const numeric_option<T>* find(const numeric_option<T> (&table)[N], std::string_view name) {
+  for (const auto& entry : table)
+    if (entry.name == name) return &entry;
+  return nullptr;
+}
+
 }  // namespace
 
 options parse_options(int argc, char** argv) {
@@ -61,39 +96,15 @@ options parse_options(int argc, char** argv) {
       if (end == v || *end) die("not a number", v);
       return d;
     };
-    if (key == "--host")
+    if (key == "--host") {
       o.host = v;
-    else if (key == "--port")
-      o.port = static_cast<int>(num());
-    else if (key == "-n")
-      o.n = static_cast<int>(num());
-    else if (key == "--org-size")
-      o.org_size = static_cast<int>(num());
-    else if (key == "--rounds")
-      o.rounds = static_cast<int>(num());
-    else if (key == "--pairs")
-      o.pairs = static_cast<int>(num());
-    else if (key == "--rate")
-      o.rate = num();
-    else if (key == "--duration")
-      o.duration = num();
-    else if (key == "--warmup")
-      o.warmup = num();
-    else if (key == "--connections")
-      o.connections = static_cast<int>(num());
-    else if (key == "--window")
-      o.window = static_cast<int>(num());
-    else if (key == "--server-pid")
-      o.server_pid = static_cast<int>(num());
-    else if (key == "--source-addrs")
-      o.source_addrs = static_cast<int>(num());
-    else if (key == "--tokens-file")
+    } else if (key == "--tokens-file") {
       o.tokens_file = v;
-    else if (key == "--setup-connections")
-      o.setup_connections = static_cast<int>(num());
-    else if (key == "--timeout")
-      o.timeout = num();
-    else if (key == "--steps") {
+    } else if (const auto* field = find(int_options, key)) {
+      o.*field->member = static_cast<int>(num());
+    } else if (const auto* field = find(double_options, key)) {
+      o.*field->member = num();
+    } else if (key == "--steps") {
       for (std::string_view s = v; !s.empty();) {
         std::size_t comma = s.find(',');
         std::string part(s.substr(0, comma));
