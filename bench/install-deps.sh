@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what the benchmarks need, from Debian 12 packages only: the server's own build
-# dependencies (scripts/install-deps.sh), wrk, and the FastAPI baseline's packages.
+# dependencies (scripts/install-deps.sh), wrk, gnuplot, and the FastAPI baseline's packages.
 # Idempotent: installs only what dpkg does not already list as installed. Run as root.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -9,6 +9,8 @@ cd "$(dirname "$0")/.."
 
 packages=(
   wrk procps
+  # bench/native/sweep.py draws its PNG plots with gnuplot (no X11)
+  gnuplot-nox
   # load generators (Debian's /usr/bin/python3; psycopg2: cluster/run.py reads token stamps)
   python3 python3-websockets python3-psycopg2
   # the FastAPI baseline (optional input: $BASELINE_RUN, see bench/README.md)
