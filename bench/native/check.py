@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Benchmark regression check, to run before submitting a change to the server.
 
-    /usr/bin/python3 bench/native/check.py                    # every scenario, ~2-3 min
+    /usr/bin/python3 bench/native/check.py                    # every scenario, ~1-2 min
     /usr/bin/python3 bench/native/check.py storm fanout       # some scenarios
     /usr/bin/python3 bench/native/check.py --tolerance 0.4 --tolerance relay=0.6
     /usr/bin/python3 bench/native/check.py --update-reference # rewrite the committed reference
