@@ -8,6 +8,7 @@
 #include "http/beast.hpp"
 #include "signaling/peer_connection.hpp"
 #include "ws/close_code_filter.hpp"
+#include "ws/outbound_queue.hpp"
 #include "ws/presence_lease.hpp"
 #include "ws/write_gatherer.hpp"
 #include "ws/ws_context.hpp"
@@ -17,7 +18,6 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/beast/websocket/stream.hpp>
 
-#include <deque>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -94,12 +94,11 @@ class ws_session final : public signaling::peer_connection, public std::enable_s
   std::mutex inbox_mutex_;
   std::vector<signaling::shared_message> inbox_;  // guarded by inbox_mutex_
   bool drain_posted_ = false;                     // guarded by inbox_mutex_
-  std::deque<signaling::shared_message> queue_;
+  outbound_queue queue_;
   std::optional<clock::time_point> send_started_;  // a frame, ping or close is being sent
   std::chrono::milliseconds send_limit_{0};
   bool send_watch_armed_ = false;
   bool writer_waiting_ = false;  // the writer waits on wake_ (see wake_writer)
-  std::size_t queued_bytes_ = 0;
   std::optional<websocket::close_reason> closing_;
   bool drain_before_close_ = false;
   bool finished_ = false;  // the connection is over: the writer stops at once

@@ -51,17 +51,17 @@ template <class Stream>
 void ws_session<Stream>::enqueue(signaling::shared_message message) {
   if (closing_ || finished_) return;
   // One message larger than the limit still goes out alone; a queue that grows past the limit
-  // belongs to a peer that does not keep up.
-  if (!queue_.empty() && queued_bytes_ + message->text.size() > context_.options.queue_limit) {
+  // belongs to a peer that does not keep up. What the writer is sending already is not counted
+  // (see outbound_queue.hpp).
+  if (!queue_.empty() && queue_.bytes() + message->text.size() > context_.options.queue_limit) {
     spdlog::info("dropping slow consumer {} ({} bytes queued)", registered_ ? registered_->peer_id : "?",
-                 queued_bytes_);
+                 queue_.bytes());
     context_.metrics.ws_slow_consumer_dropped();
     presence_.end();
     const close_cause cause = close_cause_of(signaling::close_reason::slow_consumer);
     return close(cause.code, cause.reason, false);
   }
-  queued_bytes_ += message->text.size();
-  queue_.push_back(std::move(message));
+  queue_.push(std::move(message));
   wake_writer();
 }
 
@@ -81,10 +81,7 @@ void ws_session<Stream>::close(websocket::close_code code, std::string_view reas
   if (closing_ || finished_) return;
   closing_ = websocket::close_reason(code, reason);
   drain_before_close_ = drain;
-  if (!drain) {
-    for (const auto& dropped : queue_) queued_bytes_ -= dropped->text.size();
-    queue_.clear();
-  }
+  if (!drain) queue_.clear();
   wake_writer();
 }
 
@@ -171,23 +168,21 @@ asio::awaitable<void> ws_session<Stream>::write_loop() {
       // What is queued goes out as frames in one write (see write_gatherer.hpp), not a system
       // call per message.
       std::string frames;
-      std::vector<std::pair<signaling::outbound_kind, std::size_t>> sent;
+      std::vector<signaling::outbound_kind> sent;
       while (!queue_.empty() &&
              (frames.empty() || frames.size() + queue_.front()->text.size() <= detail::max_gathered_bytes)) {
-        const signaling::shared_message message = std::move(queue_.front());
-        queue_.pop_front();
+        const signaling::shared_message message = queue_.pop();
         append_text_frame(frames, message->text);
-        sent.emplace_back(message->kind, message->text.size());
+        sent.push_back(message->kind);
       }
       begin_send(options.send_timeout);
       auto [ec, bytes] = co_await ws_.next_layer().async_send_frames(asio::buffer(frames), detail::as_result);
       end_send();
-      for (const auto& [kind, size] : sent) queued_bytes_ -= size;
       if (ec) {
         abort();
         break;
       }
-      for (const auto& [kind, size] : sent) context_.metrics.ws_sent(static_cast<std::size_t>(kind));
+      for (const auto kind : sent) context_.metrics.ws_sent(static_cast<std::size_t>(kind));
       continue;
     }
     if (closing_) {

@@ -182,9 +182,11 @@ sig::http::request upgrade_request(std::string_view token) {
   return req;
 }
 
-session_client::session_client(session_world& world, sig::http::request upgrade) : world_(world), client_(world.io) {
+session_client::session_client(session_world& world, sig::http::request upgrade, std::size_t server_write_size)
+    : world_(world), client_(world.io) {
   beast::test::stream server(world.io);
   server.connect(client_);
+  if (server_write_size != 0) server.write_size(server_write_size);
   asio::co_spawn(world.io, sig::ws::run_test_session(std::move(server), std::move(upgrade), world.context),
                  [state = state_](std::exception_ptr failure) {
                    state->ended = true;

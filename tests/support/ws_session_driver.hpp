@@ -167,8 +167,10 @@ sig::http::request upgrade_request(std::string_view token);
 
 class session_client {
  public:
-  /// Starts the session on `upgrade` (it answers the handshake at once).
-  session_client(session_world& world, sig::http::request upgrade);
+  /// Starts the session on `upgrade` (it answers the handshake at once). A `server_write_size`
+  /// makes each of the session's writes take that many bytes per step, as a slow link would, so
+  /// that other work interleaves with a long write.
+  session_client(session_world& world, sig::http::request upgrade, std::size_t server_write_size = 0);
   session_client(const session_client&) = delete;
   session_client& operator=(const session_client&) = delete;
   ~session_client();

@@ -195,6 +195,38 @@ TEST(ws_session_registered, update_is_announced_to_the_others) {
   EXPECT_EQ(update.at("type").as_string(), "peer_update");
 }
 
+// -- the outbound queue ----------------------------------------------------------------------------
+
+// A message larger than the queue limit (a large organization's register_agent_response, here a
+// large signal) goes out alone; what arrives while it is being written is measured against the
+// limit without it, or every newcomer of a large organization would be dropped as a slow consumer.
+TEST(ws_session_queue, a_message_being_written_does_not_count_against_the_limit) {
+  auto options = fast_options();
+  options.queue_limit = 4096;
+  session_world world(options);
+  const auto member = world.add_member("queue@example.com");
+  const std::string receiver_ip = world.add_device(member, "receiver");
+  session_client receiver(world, upgrade_request(member.token), 64);  // 64 bytes per write step
+  receiver.register_member(member, {{"agent_id", "receiver"}});
+  session_client sender(world, upgrade_request(member.token));
+  sender.register_member(member);
+  ASSERT_EQ(receiver.next_message().at("type").as_string(), "peer_online");
+
+  const std::string large(3 * options.queue_limit, 'x');
+  sender.send_json({{"type", "signal"}, {"to", receiver_ip}, {"data", large}});
+  for (int i = 0; i < 3; ++i) sender.send_json({{"type", "signal"}, {"to", receiver_ip}, {"data", i}});
+
+  const auto first = receiver.next_message();
+  EXPECT_EQ(first.at("type").as_string(), "signal");
+  EXPECT_EQ(first.at("data").as_string(), large);
+  for (int i = 0; i < 3; ++i) {
+    const auto small = receiver.next_message();
+    EXPECT_EQ(small.at("type").as_string(), "signal");
+    EXPECT_EQ(small.at("data").as_int64(), i);
+  }
+  EXPECT_EQ(online_count(world, member), 2u);
+}
+
 // -- the registration ends with the session, whatever ends it --------------------------------------
 
 TEST(ws_session_presence, peer_closing_takes_it_offline_once) {
