@@ -25,6 +25,7 @@
 #include <boost/beast/http/field.hpp>
 #include <boost/beast/http/write.hpp>
 #include <boost/url/parse.hpp>
+#include <tuple>
 
 namespace sig::ws {
 
@@ -33,6 +34,8 @@ namespace protocol = signaling::errors;
 namespace detail {
 
 inline constexpr auto as_result = asio::as_tuple(asio::use_awaitable);
+// Room for a typical agent message (register, update, a small signal) in one read; see read_loop.
+inline constexpr std::size_t idle_read_bytes = 256;
 inline constexpr std::size_t invalid_message_kind = signaling::inbound_kind_names.size() - 1;
 // At most this much per gathered write (one message larger than it goes alone): a peer catching up
 // on a long queue is not given its whole backlog in one copy.
@@ -181,7 +184,13 @@ template <class Stream>
 asio::awaitable<void> ws_session<Stream>::read_loop() {
   beast::flat_buffer buffer;
   for (;;) {
-    auto [ec, bytes] = co_await ws_.async_read(buffer, detail::as_result);
+    // The wait for the next message reads into a small buffer: Beast's own first read would
+    // prepare 1.5 KiB, held by every idle agent for as long as it stays idle. The rest of a
+    // larger message follows in reads of Beast's size (read_message_max still applies).
+    auto [ec, bytes] = co_await ws_.async_read_some(buffer, detail::idle_read_bytes, detail::as_result);
+    while (!ec && !ws_.is_message_done()) {
+      std::tie(ec, bytes) = co_await ws_.async_read_some(buffer, 0, detail::as_result);
+    }
     if (ec) break;
     last_inbound_ = clock::now();
     const auto data = buffer.cdata();
