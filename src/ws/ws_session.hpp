@@ -37,7 +37,8 @@ template <class Stream>
 asio::awaitable<void> run_ws_session(Stream stream, http::request upgrade, ws_context& context,
                                      http::connection_pass pass = {});
 
-/// run_ws_session as a coroutine of its own on the stream's executor (the server's upgrade hook).
+/// Makes the session and runs it as a coroutine of its own on the stream's executor (the server's
+/// upgrade hook).
 template <class Stream>
 void start_ws_session(Stream stream, http::request upgrade, ws_context& context, http::connection_pass pass);
 

@@ -77,11 +77,14 @@ asio::awaitable<void> run_ws_session(Stream stream, http::request upgrade, ws_co
   co_await session->run();
 }
 
+// The session is made here rather than in a run_ws_session frame: that frame would keep the
+// moved-from stream and request (a few hundred bytes) for the connection's whole life.
 template <class Stream>
 void start_ws_session(Stream stream, http::request upgrade, ws_context& context, http::connection_pass pass) {
   const auto executor = stream.get_executor();
-  asio::co_spawn(executor, run_ws_session(std::move(stream), std::move(upgrade), context, std::move(pass)),
-                 http::log_failure("websocket session"));
+  auto session = std::make_shared<ws_session<Stream>>(std::move(stream), std::move(upgrade), context, std::move(pass));
+  asio::co_spawn(
+      executor, [session = std::move(session)] { return session->run(); }, http::log_failure("websocket session"));
 }
 
 template <class Stream>
