@@ -27,7 +27,6 @@ import asyncio
 import json
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -38,91 +37,13 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "lib"))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "rest"))
 import wsclient  # noqa: E402
-from common import (OURS_BIN, OURS_LIMITS_OFF, ROOT, SECRET_KEY, HttpConn, free_port,  # noqa: E402
-                    login_stamps, mint_token, percentile, save, wait_quiet)
+from common import ROOT, HttpConn, login_stamps, mint_token, percentile, save, wait_quiet  # noqa: E402
+from pgcluster import Postgres, Process  # noqa: E402  (shared with bench/native/cluster.py)
 
 try:
     import uvloop
 except ImportError:
     uvloop = None
-
-TEST_POSTGRES = ROOT / "scripts" / "test-postgres.sh"
-
-
-class Postgres:
-    def __init__(self):
-        self.state = Path(tempfile.mkdtemp(prefix="bench-postgres-"))
-        subprocess.run([str(TEST_POSTGRES), "start", str(self.state)], check=True)
-        self.url = (self.state / "url").read_text().strip()
-
-    def new_schema(self):
-        schema = "bench_" + uuid.uuid4().hex[:10]
-        subprocess.run(["psql", self.url, "-qc", f"CREATE SCHEMA {schema}"], check=True)
-        return f"{self.url}?options=-csearch_path%3D{schema}"
-
-    def backends_cpu_seconds(self):
-        """CPU seconds of every PostgreSQL process so far."""
-        total = 0.0
-        for pid in subprocess.run(["pgrep", "-f", f"postgres.*{self.state.name}|postgres: "],
-                                  capture_output=True, text=True).stdout.split():
-            try:
-                fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
-                total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-            except OSError:
-                pass
-        return total
-
-    def stop(self):
-        subprocess.run([str(TEST_POSTGRES), "stop", str(self.state)], check=False)
-        shutil.rmtree(self.state, ignore_errors=True)
-
-
-class Process:
-    """One server process."""
-
-    def __init__(self, database_url, env=None):
-        self.database_url = database_url
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.dir = Path(tempfile.mkdtemp(prefix="bench-cluster-"))
-        e = dict(os.environ, HOST="127.0.0.1", PORT=str(self.port), SECRET_KEY=SECRET_KEY,
-                 DATABASE_URL=database_url, PASSWORD_HASH_MEMORY_KIB="8", PASSWORD_HASH_ITERATIONS="1",
-                 LOG_LEVEL="warn")
-        e.update(OURS_LIMITS_OFF)  # the whole load comes from one address and one machine: limits off
-        e.update(env or {})
-        self.log = open(self.dir / "server.log", "wb")
-        self.proc = subprocess.Popen([str(Path(OURS_BIN).resolve())], env=e, stdout=self.log, stderr=subprocess.STDOUT, cwd=self.dir)
-        deadline = time.time() + 30
-        while True:
-            try:
-                import urllib.request
-                with urllib.request.urlopen(self.url + "/readyz", timeout=2) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                pass
-            if self.proc.poll() is not None or time.time() > deadline:
-                raise RuntimeError(f"server did not start, see {self.dir}/server.log")
-            time.sleep(0.05)
-
-    def cpu_seconds(self):
-        fields = open(f"/proc/{self.proc.pid}/stat").read().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-    def kill(self):
-        self.proc.send_signal(signal.SIGKILL)
-        self.proc.wait()
-
-    def stop(self):
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(20)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-        self.log.close()
-        shutil.rmtree(self.dir, ignore_errors=True)
-
 
 class Agent:
     """A signaling agent on one process; records when it heard of which peer."""

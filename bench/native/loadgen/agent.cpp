@@ -17,6 +17,7 @@ agent::agent(context& ctx, int index, std::string token, std::int64_t org, agent
     : stream(ctx.io),
       index(index),
       agent_id(agent_name(index)),
+      process(ctx.process_for(index)),
       ctx_(ctx),
       token_(std::move(token)),
       org_(org),
@@ -29,7 +30,9 @@ void agent::start() {
   left = false;
   known = 0;
   close_code = 0;
-  connect(ctx_.server, ctx_.source_for(static_cast<std::size_t>(index)));
+  heard.clear();
+  offline_heard = 0;
+  connect(ctx_.processes[static_cast<std::size_t>(process)], ctx_.source_for(static_cast<std::size_t>(index)));
 }
 
 void agent::on_connected(const error_code& ec) {
@@ -133,18 +136,27 @@ std::size_t agent::on_data(char* data, std::size_t size, clock_type::time_point 
 void agent::on_text(std::string_view msg, clock_type::time_point now) {
   ++frames;
   const std::string_view type = jscan::str(jscan::field(msg, "type"));
+  if (ctx_.spread()) {
+    auto it = ctx_.received_by_type.find(type);
+    if (it == ctx_.received_by_type.end()) it = ctx_.received_by_type.emplace(std::string(type), 0).first;
+    ++it->second;
+  }
   if (type == "peer_online") {
     ++known;
+    if (ctx_.spread()) note_peer(jscan::field(msg, "peer"));
     events_.on_peer_online(*this, msg, now);
   } else if (type == "peer_offline") {
     --known;
+    if (ctx_.spread()) ++offline_heard;
     events_.on_peer_offline(*this, msg, now);
   } else if (type == "signal") {
     events_.on_signal(*this, msg, now);
   } else if (type == "register_agent_response") {
     registered = true;
     virtual_ip = jscan::str(jscan::field(msg, "virtual_ip"));
-    const std::size_t existing = jscan::count(jscan::field(msg, "existing_peers"));
+    const std::string_view peers = jscan::field(msg, "existing_peers");
+    const std::size_t existing =
+        ctx_.spread() ? jscan::each_element(peers, [&](std::string_view p) { note_peer(p); }) : jscan::count(peers);
     if (existing == jscan::npos) {
       ++errors;
       events_.on_error(*this, msg);
@@ -152,10 +164,18 @@ void agent::on_text(std::string_view msg, clock_type::time_point now) {
       known += static_cast<int>(existing);
     }
     events_.on_registered(*this, now);
-  } else if (type != "pong" && type != "peer_update" && type != "ice_servers") {
+  } else if (type == "peer_update") {
+    events_.on_peer_update(*this, msg);
+  } else if (type != "pong" && type != "ice_servers") {
     ++errors;
     events_.on_error(*this, msg);
   }
+}
+
+void agent::note_peer(std::string_view peer_object) {
+  const std::string_view id = jscan::str(jscan::field(peer_object, "agent_id"));
+  const auto k = id.size() > 1 && id[0] == 'a' ? jscan::integer(id.substr(1)) : std::nullopt;
+  heard.push_back(k && *k >= 0 && *k < 1'000'000'000 ? static_cast<int>(*k) : -1);
 }
 
 void agent::on_closed(const error_code&) {

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "context.hpp"
 
@@ -20,6 +21,7 @@ struct agent_events {
   virtual void on_peer_online(agent&, std::string_view /*msg*/, clock_type::time_point) {}
   virtual void on_peer_offline(agent&, std::string_view /*msg*/, clock_type::time_point) {}
   virtual void on_signal(agent&, std::string_view /*msg*/, clock_type::time_point) {}
+  virtual void on_peer_update(agent&, std::string_view /*msg*/) {}
   virtual void on_error(agent&, std::string_view /*msg*/) {}
   // The connection ended (closed by either side, or failed to open).
   virtual void on_closed(agent&) {}
@@ -42,6 +44,7 @@ class agent final : public stream {
 
   const int index;
   const std::string agent_id;
+  int process;             // index into ctx.processes of the server to connect to (default: round-robin)
   std::string virtual_ip;  // from register_agent_response
   state st = state::idle;
   bool registered = false;
@@ -52,6 +55,11 @@ class agent final : public stream {
   int close_code = 0;                   // the server's close code, if it closed
   clock_type::time_point t_start{};     // start() was called
   clock_type::time_point t_register{};  // register was sent
+  // With ctx.spread() only: the agent index of every peer announced to this agent (existing_peers,
+  // then each peer_online, in order; -1 for an agent_id not of the form a<index>) and the number
+  // of peer_offline received. crowd::check_peers compares them with what was expected.
+  std::vector<int> heard;
+  int offline_heard = 0;
 
  private:
   void on_connected(const error_code& ec) override;
@@ -60,6 +68,7 @@ class agent final : public stream {
   void on_text(std::string_view msg, clock_type::time_point now);
   void send_frame(std::uint8_t op, std::string_view payload);
   void end(state final_state);
+  void note_peer(std::string_view peer_object);
 
   context& ctx_;
   std::string token_;

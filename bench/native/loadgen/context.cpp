@@ -14,6 +14,8 @@ context::context(options o) : opt(std::move(o)) {
     std::exit(2);
   }
   server = tcp::endpoint(addr, static_cast<unsigned short>(opt.port));
+  for (int port : opt.ports) processes.emplace_back(addr, static_cast<unsigned short>(port));
+  if (processes.empty()) processes.push_back(server);
   for (int i = 0; i < opt.source_addrs; ++i)
     sources_.push_back(asio::ip::address_v4((127u << 24) | static_cast<unsigned>(2 + i)));
 }

@@ -4,6 +4,9 @@
 
 #include <boost/asio/executor_work_guard.hpp>
 #include <chrono>
+#include <cstdint>
+#include <map>
+#include <string>
 #include <vector>
 
 #include "options.hpp"
@@ -20,7 +23,16 @@ class context {
   // Keeps io from stopping when, between phases, nothing is pending: run_until then waits
   // instead of returning at once (and spinning), and later work needs no restart().
   asio::executor_work_guard<asio::io_context::executor_type> keep_running{io.get_executor()};
-  tcp::endpoint server;
+  tcp::endpoint server;                  // REST (set-up, rest), and every WebSocket without --ports
+  std::vector<tcp::endpoint> processes;  // where WebSockets go: --ports, or just `server`
+
+  // Several processes of one cluster were given (--ports, even a single one): scenarios then
+  // report per process and check each agent's peers by identity.
+  bool spread() const { return !opt.ports.empty(); }
+  // The process (index into `processes`) agent i's WebSocket goes to: round-robin by index.
+  int process_for(int agent_index) const { return agent_index % static_cast<int>(processes.size()); }
+  // With spread(): every message the agents received, by type.
+  std::map<std::string, std::int64_t, std::less<>> received_by_type;
 
   // The source address of the i-th socket (null: the kernel's choice). One source address has
   // ~28,000 ephemeral ports toward one server port, fewer after a run leaves TIME_WAIT behind.

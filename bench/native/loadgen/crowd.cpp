@@ -1,6 +1,10 @@
 #include "crowd.hpp"
 
+#include <algorithm>
+#include <boost/json/array.hpp>
 #include <cstdio>
+
+#include "report.hpp"
 
 namespace loadgen {
 
@@ -46,6 +50,11 @@ void crowd::on_error(agent& a, std::string_view msg) {
   }
 }
 
+void crowd::on_peer_update(agent& a, std::string_view msg) {
+  if (!peer_updates++)
+    peer_update_sample = fmt("a%d (process %d) got ", a.index, a.process) + std::string(msg.substr(0, 400));
+}
+
 void crowd::on_closed(agent& a) {
   if (a.close_code && !a.left) ++server_closes[a.close_code];
   if (a.st != agent::state::failed || a.registered) return;
@@ -73,6 +82,94 @@ void crowd::leave_all(double timeout_s) {
   // Let the aborted waits of the closed sockets finish while the agents still exist.
   ctx.io.restart();
   ctx.io.poll();
+}
+
+boost::json::object crowd::check_peers(int from, int to, const std::function<void(int, std::vector<int>&)>& expected,
+                                       int offline_expected, std::vector<std::string>& failures) const {
+  std::int64_t missing = 0, missing_cross = 0, repeated = 0, repeated_cross = 0, unexpected = 0;
+  int agents_wrong = 0, offline_wrong = 0;
+  std::vector<std::string> samples;
+  std::vector<int> want, got;
+  const int total = static_cast<int>(agents.size());
+  auto where = [&](int k) {
+    return k >= 0 && k < total ? fmt("a%d (process %d)", k, agents[k]->process) : fmt("agent_id #%d", k);
+  };
+  for (int i = from; i < to; ++i) {
+    const agent& a = *agents[i];
+    want.clear();
+    expected(i, want);
+    std::sort(want.begin(), want.end());
+    got = a.heard;
+    std::sort(got.begin(), got.end());
+    bool wrong = false;
+    // Both sorted: walk them together, peer by peer.
+    std::size_t w = 0, g = 0;
+    while (w < want.size() || g < got.size()) {
+      const int k = w < want.size() && (g >= got.size() || want[w] <= got[g]) ? want[w] : got[g];
+      std::size_t nw = 0, ng = 0;
+      while (w < want.size() && want[w] == k) ++w, ++nw;
+      while (g < got.size() && got[g] == k) ++g, ++ng;
+      if (nw == ng) continue;
+      wrong = true;
+      const bool cross = k >= 0 && k < total && agents[k]->process != a.process;
+      std::string what;
+      if (nw == 0) {
+        ++unexpected;
+        what = fmt("heard of %s, not expected (%zu times)", where(k).c_str(), ng);
+      } else if (ng < nw) {
+        missing += static_cast<std::int64_t>(nw - ng);
+        if (cross) missing_cross += static_cast<std::int64_t>(nw - ng);
+        what = fmt("heard of %s %zu times, expected %zu", where(k).c_str(), ng, nw);
+      } else {
+        repeated += static_cast<std::int64_t>(ng - nw);
+        if (cross) repeated_cross += static_cast<std::int64_t>(ng - nw);
+        what = fmt("heard of %s %zu times, expected %zu", where(k).c_str(), ng, nw);
+      }
+      if (samples.size() < 5) samples.push_back(where(i) + " " + what);
+    }
+    if (a.offline_heard != offline_expected) {
+      ++offline_wrong;
+      if (samples.size() < 5)
+        samples.push_back(where(i) + fmt(" heard %d peer_offline, expected %d", a.offline_heard, offline_expected));
+    }
+    agents_wrong += wrong;
+  }
+  if (peer_updates) {
+    failures.push_back(fmt("%lld peer_update messages, none expected (no agent changed its endpoints); the first: ",
+                           static_cast<long long>(peer_updates)) +
+                       peer_update_sample);
+  }
+  if (agents_wrong || offline_wrong) {
+    std::string s =
+        fmt("peers by identity: %d of %d agents wrong: %lld announcements missing (%lld about a peer on another "
+            "process), %lld repeated (%lld), %lld unexpected; %d agents with a wrong number of peer_offline",
+            agents_wrong, to - from, static_cast<long long>(missing), static_cast<long long>(missing_cross),
+            static_cast<long long>(repeated), static_cast<long long>(repeated_cross),
+            static_cast<long long>(unexpected), offline_wrong);
+    for (const auto& x : samples) s += "; " + x;
+    failures.push_back(s);
+  }
+  boost::json::object by_type;
+  for (const auto& [type, count] : ctx.received_by_type) by_type[type] = count;
+  boost::json::object r;
+  r["agents_checked"] = to - from;
+  r["agents_wrong"] = agents_wrong;
+  r["missing"] = missing;
+  r["missing_cross_process"] = missing_cross;
+  r["repeated"] = repeated;
+  r["repeated_cross_process"] = repeated_cross;
+  r["unexpected"] = unexpected;
+  r["offline_wrong"] = offline_wrong;
+  r["peer_updates"] = peer_updates;
+  r["received_by_type"] = std::move(by_type);
+  return r;
+}
+
+boost::json::array crowd::registered_per_process(int from, int to) const {
+  std::vector<std::int64_t> counts(ctx.processes.size());
+  for (int i = from; i < to; ++i)
+    if (agents[i]->registered) ++counts[static_cast<std::size_t>(agents[i]->process)];
+  return boost::json::array(counts.begin(), counts.end());
 }
 
 std::int64_t crowd::total_frames() const {

@@ -2,6 +2,12 @@
 // first connect until every agent knows all N-1 others (its existing_peers plus the peer_online
 // it received); delivered messages (register_agent_response + peer_online frames, N + N(N-1)/2
 // when nothing is lost or repeated) per second over that time.
+// With several processes (--ports) that count is no invariant: in one process, of each pair one
+// registers first and the other finds it in its existing_peers, but of two agents registering at
+// once on different processes, each may join its process's hub before or after that process has
+// applied the other's registration: both then hear of the other by peer_online, or both find it
+// in existing_peers (more or fewer frames). There the check is each agent's peers by identity:
+// every other agent exactly once.
 #include <cmath>
 
 #include "crowd.hpp"
@@ -59,7 +65,7 @@ int run_storm(context& ctx) {
   std::vector<std::string> failures;
   c.add_failures(failures);
   if (!done) failures.push_back(fmt("only %d of %d agents learnt all others", c.complete, n));
-  if (frames != expected)
+  if (frames != expected && ctx.processes.size() == 1)
     failures.push_back(
         fmt("%lld frames, expected %lld", static_cast<long long>(frames), static_cast<long long>(expected)));
   const double rate = frames / elapsed;
@@ -74,6 +80,17 @@ int run_storm(context& ctx) {
                         {"errors", c.errors}};
   std::string human = fmt("storm: %d peers of one org: everybody knows everybody after %.3f s, %lld msgs = %.0f msgs/s",
                           n, elapsed, static_cast<long long>(frames), rate);
+  if (ctx.spread()) {
+    auto everybody_else = [&](int i, std::vector<int>& out) {
+      for (int k = 0; k < n; ++k)
+        if (k != i) out.push_back(k);
+    };
+    r["processes"] = ctx.processes.size();
+    r["registered_per_process"] = c.registered_per_process(0, n);
+    r["peer_check"] = c.check_peers(0, n, everybody_else, 0, failures);
+    r["frames_beyond_one_process_count"] = frames - expected;  // see the top of this file
+    human += fmt(" (over %zu process(es))", ctx.processes.size());
+  }
   c.leave_all();
   return finish("storm", human, std::move(r), failures);
 }
