@@ -2,7 +2,8 @@
 # Command (b) of the README, and what CI runs: installs the dependencies, then
 #  1. the Release build and every test (unit, store, session, end-to-end on SQLite and PostgreSQL,
 #     single processes and clusters, the RFC 6455 conformance suite), and a smoke run of the
-#     native load generator's scenarios (bench/native/run.py --smoke: functional failures only);
+#     native load generator's scenarios, single process and a cluster of three on PostgreSQL
+#     (bench/native/run.py --smoke, cluster.py --smoke: functional failures only);
 #  2. an AddressSanitizer + UndefinedBehaviorSanitizer build (Clang 19): the unit, store and session
 #     tests, the end-to-end REST and WebSocket suites against the sanitized server (a leak or a
 #     sanitizer report makes the server exit non-zero on SIGTERM, which fails the test), and the
@@ -21,6 +22,7 @@ ctest --preset release -j 2
 
 echo "== the native load generator against the Release server: every scenario, tiny (bench/native)" >&2
 OURS_BIN="$PWD/build/release/bin/signaling-server" /usr/bin/python3 bench/native/run.py --smoke
+OURS_BIN="$PWD/build/release/bin/signaling-server" /usr/bin/python3 bench/native/cluster.py --smoke
 
 echo "== ASan + UBSan: unit, store and session tests; the end-to-end suites against the sanitized server; fuzzing" >&2
 scripts/build.sh asan --target unit_tests store_tests ws_session_tests signaling-server fuzzers
