@@ -44,6 +44,9 @@ os.environ.setdefault("BENCH_QUIET_WAIT", "30")
 import common  # noqa: E402
 import pgcluster  # noqa: E402
 
+sys.path.insert(0, str(HERE))
+import run as native  # noqa: E402  (its sig-loadgen result parsing)
+
 BUILD = ROOT / "build/bench-native"
 LOADGEN = BUILD / "sig-loadgen"
 SCENARIOS = ["connect", "storm", "fanout", "memory"]
@@ -169,17 +172,7 @@ def run_one(pg, binary, scenario, k, args, env, timeout):
         pg_cpu = pg.cpu_seconds() - pg0
         loadgen_cpu = kids.ru_utime + kids.ru_stime - kids0.ru_utime - kids0.ru_stime
         other = max(0.0, machine_busy_seconds() - busy0 - server_cpu - pg_cpu - loadgen_cpu)
-        lines = [x for x in out.stdout.splitlines() if x.strip()]
-        try:
-            res = json.loads(lines[-1])
-        except (IndexError, json.JSONDecodeError):
-            res = {"scenario": scenario, "ok": False,
-                   "failures": [f"sig-loadgen exited {out.returncode} without a result: {out.stderr.strip()[-500:]}"]}
-        if lines and not lines[0].startswith("{"):
-            print("   " + lines[0], flush=True)
-        for line in out.stderr.splitlines():
-            if not line.startswith(("setup:", "memory:")):
-                print("   ! " + line, flush=True)
+        res = native.loadgen_result(scenario, out)
         if scenario == "memory" and res.get("steps"):
             res["rss_last_kib"] = res["steps"][-1]["rss_kib"]
         # CPU over the whole run, set-up included: who was busy.

@@ -201,6 +201,24 @@ def users_needed(scenario, args):
 
 # ---------------------------------------------------------------- one run
 
+def loadgen_result(scenario, completed):
+    """The JSON result of a finished sig-loadgen run (a failure record when it printed none);
+    echoes its human line and its stderr other than progress."""
+    lines = [x for x in completed.stdout.splitlines() if x.strip()]
+    try:
+        res = json.loads(lines[-1])
+    except (IndexError, json.JSONDecodeError):
+        res = {"scenario": scenario, "ok": False,
+               "failures": [f"sig-loadgen exited {completed.returncode} without a result: "
+                            f"{completed.stderr.strip()[-500:]}"]}
+    if lines and not lines[0].startswith("{"):
+        print("   " + lines[0], flush=True)
+    for line in completed.stderr.splitlines():
+        if not line.startswith(("setup:", "memory:")):
+            print("   ! " + line, flush=True)
+    return res
+
+
 def run_one(scenario, target, args, timeout):
     """Starts a fresh `target`, runs sig-loadgen `scenario` against it; returns its JSON result
     (with CPU figures added) or a failure record."""
@@ -223,17 +241,7 @@ def run_one(scenario, target, args, timeout):
             return {"scenario": scenario, "ok": False, "failures": [f"sig-loadgen timed out after {timeout} s"]}
         wall = time.perf_counter() - t0
         kids = resource.getrusage(resource.RUSAGE_CHILDREN)
-        lines = [x for x in p.stdout.splitlines() if x.strip()]
-        try:
-            res = json.loads(lines[-1])
-        except (IndexError, json.JSONDecodeError):
-            res = {"scenario": scenario, "ok": False,
-                   "failures": [f"sig-loadgen exited {p.returncode} without a result: {p.stderr.strip()[-500:]}"]}
-        if lines and not lines[0].startswith("{"):
-            print("   " + lines[0], flush=True)
-        for line in p.stderr.splitlines():
-            if not line.startswith(("setup:", "memory:")):
-                print("   ! " + line, flush=True)
+        res = loadgen_result(scenario, p)
         # CPU over the whole run, set-up included: which side was busy.
         res.update(server_cpu_s=round(server.cpu_seconds() - cpu0, 2),
                    loadgen_cpu_s=round(kids.ru_utime + kids.ru_stime - kids0.ru_utime - kids0.ru_stime, 2),
