@@ -78,8 +78,8 @@ constexpr std::array integer_settings{
                     "Largest WebSocket message accepted (larger: close 1009)", &server_config::ws_max_message_bytes,
                     1024, 16 * 1024 * 1024},
     integer_setting{"WS_QUEUE_LIMIT_BYTES", "--ws-queue-limit-bytes",
-                    "Outbound bytes waiting per connection (the write in progress aside) before it is dropped as too "
-                    "slow (close 1013)",
+                    "Outbound bytes waiting per connection (the write in progress and the agent's own registration "
+                    "answer aside) before it is dropped as too slow (close 1013)",
                     &server_config::ws_queue_limit_bytes, 4096, 1024 * 1024 * 1024},
     integer_setting{"WS_RATE_LIMIT_BURST", "--ws-rate-limit-burst", "Messages a connection may send in a burst",
                     &server_config::ws_rate_limit_burst, 1, 1'000'000},

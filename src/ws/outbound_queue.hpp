@@ -1,8 +1,9 @@
 // The messages waiting for one connection's writer, in order, and how many bytes they hold.
 //
-// - Bytes count what waits, not what the writer is sending: a register_agent_response of a large
-//   organization (≈ 250 bytes per online peer) is one message that may take a slow link seconds,
-//   and the events that arrive meanwhile must not make it look like a slow consumer.
+// - Bytes count the events that wait, not what the writer is sending, and never the agent's own
+//   register_agent_response: in a large organization (≈ 200 bytes per online peer) that answer
+//   alone can pass the limit, waiting or being written, and the events queued behind it must not
+//   make the newcomer look like a slow consumer. Its size is the organization's, not the reader's.
 // - Nothing is held while empty: a std::deque allocates ~600 bytes as soon as it is constructed,
 //   for every idle agent; this queue keeps a small vector's capacity at most.
 #pragma once
@@ -21,7 +22,7 @@ class outbound_queue {
   std::size_t bytes() const noexcept { return bytes_; }
 
   void push(signaling::shared_message message) {
-    bytes_ += message->text.size();
+    bytes_ += counted_size(*message);
     items_.push_back(std::move(message));
   }
 
@@ -31,7 +32,7 @@ class outbound_queue {
   /// Takes the oldest message out; the queue must not be empty.
   signaling::shared_message pop() {
     signaling::shared_message message = std::move(items_[head_++]);
-    bytes_ -= message->text.size();
+    bytes_ -= counted_size(*message);
     if (empty()) reset();
     return message;
   }
@@ -44,6 +45,10 @@ class outbound_queue {
  private:
   // A burst's capacity is given back once drained; a few slots stay for the next message.
   static constexpr std::size_t kept_capacity = 8;
+
+  static std::size_t counted_size(const signaling::outbound_message& message) noexcept {
+    return message.kind == signaling::outbound_kind::registered ? 0 : message.text.size();
+  }
 
   void reset() {
     items_.clear();

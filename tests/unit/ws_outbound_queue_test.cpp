@@ -14,8 +14,8 @@ using sig::signaling::outbound_message;
 using sig::signaling::shared_message;
 using sig::ws::outbound_queue;
 
-shared_message message_of(std::string text) {
-  return std::make_shared<const outbound_message>(outbound_message{outbound_kind::peer_online, std::move(text)});
+shared_message message_of(std::string text, outbound_kind kind = outbound_kind::peer_online) {
+  return std::make_shared<const outbound_message>(outbound_message{kind, std::move(text)});
 }
 
 TEST(OutboundQueue, StartsEmptyWithNoBytes) {
@@ -53,6 +53,20 @@ TEST(OutboundQueue, KeepsOrderWhenMessagesArriveDuringADrain) {
   EXPECT_EQ(queue.bytes(), waiting_bytes);
   while (!queue.empty()) EXPECT_EQ(queue.pop()->text, std::to_string(next_out++));
   EXPECT_EQ(next_out, next_in);
+  EXPECT_EQ(queue.bytes(), 0u);
+}
+
+// A large organization's answer waits at the head of the queue while events arrive behind it:
+// only the events count toward the slow-consumer limit.
+TEST(OutboundQueue, TheAgentsOwnRegistrationAnswerIsNotCounted) {
+  outbound_queue queue;
+  queue.push(message_of(std::string(2 * 1024 * 1024, 'p'), outbound_kind::registered));
+  EXPECT_EQ(queue.bytes(), 0u);
+  queue.push(message_of("online"));
+  EXPECT_EQ(queue.bytes(), 6u);
+  EXPECT_EQ(queue.pop()->kind, outbound_kind::registered);
+  EXPECT_EQ(queue.bytes(), 6u);
+  EXPECT_EQ(queue.pop()->text, "online");
   EXPECT_EQ(queue.bytes(), 0u);
 }
 
