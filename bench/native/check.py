@@ -296,11 +296,7 @@ def print_table(rows, other_name):
         allowed = "—" if r["allowed"] is None else ("≥ " if r["higher"] else "≤ ") + fmt_ratio(r["allowed"])
         lines.append([r["scenario"], r["metric"], native.fmt(r["ours"]), native.fmt(r["other"]),
                       fmt_ratio(r["ratio"]), fmt_ratio(r["reference"]), allowed, r["verdict"]])
-    widths = [max(len(x[i]) for x in lines) for i in range(len(header))]
-    for i, x in enumerate(lines):
-        print(" | ".join(c.ljust(w) for c, w in zip(x, widths)).rstrip())
-        if i == 0:
-            print("-+-".join("-" * w for w in widths))
+    native.print_rows(lines)
 
 
 def print_machine_note(attempts):

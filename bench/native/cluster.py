@@ -253,11 +253,7 @@ def table(results, k, reference):
             rows.append([scenario, label] + cells + ([shown_ratio] if reference else []))
         rows.append([scenario, "functional check"] + [check_cell(r) for r in (a, b)[:len(labels)]] +
                     ([""] if reference else []))
-    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
-    for i, r in enumerate(rows):
-        print(" | ".join(c.ljust(w) for c, w in zip(r, widths)))
-        if i == 0:
-            print("-+-".join("-" * w for w in widths))
+    native.print_rows(rows)
 
 
 # ---------------------------------------------------------------- main

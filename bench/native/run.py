@@ -254,6 +254,15 @@ def run_one(scenario, target, args, timeout):
 
 # ---------------------------------------------------------------- table
 
+def print_rows(rows):
+    """Prints rows of strings as an aligned text table; the first row is the header."""
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    for i, r in enumerate(rows):
+        print(" | ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip())
+        if i == 0:
+            print("-+-".join("-" * w for w in widths))
+
+
 def fmt(v):
     if v is None:
         return "—"
@@ -292,11 +301,7 @@ def table(results, smoke=False):
         rows.append([scenario, cell(scenario, by.get("ours")), cell(scenario, by.get("baseline")),
                      cell(scenario, by.get("ceiling")), ratio(scenario, by.get("ours"), by.get("baseline")),
                      ratio(scenario, by.get("ours"), by.get("ceiling")), target, verdict])
-    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
-    for i, r in enumerate(rows):
-        print(" | ".join(c.ljust(w) for c, w in zip(r, widths)))
-        if i == 0:
-            print("-+-".join("-" * w for w in widths))
+    print_rows(rows)
 
 
 # ---------------------------------------------------------------- main
