@@ -51,6 +51,22 @@ def free_port():
         return s.getsockname()[1]
 
 
+def wait_serving(url, proc, failure, timeout=30):
+    """Waits until `url` answers 200; raises RuntimeError(failure) if `proc` exits first or
+    `timeout` seconds pass."""
+    deadline = time.time() + timeout
+    while True:
+        try:
+            with urllib.request.urlopen(url, timeout=2) as r:
+                if r.status == 200:
+                    return
+        except OSError:
+            pass
+        if proc.poll() is not None or time.time() > deadline:
+            raise RuntimeError(failure)
+        time.sleep(0.05)
+
+
 class Server:
     """A fresh server process on 127.0.0.1 with its own SQLite file.
 
@@ -79,17 +95,7 @@ class Server:
         self.proc = subprocess.Popen(cmd, env=e, stdout=self.log, stderr=subprocess.STDOUT,
                                      cwd=self.dir)
         self.pid = self.proc.pid  # run.sh execs python: same pid
-        deadline = time.time() + 30
-        while True:
-            try:
-                with urllib.request.urlopen(self.url + "/openapi.json", timeout=2) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                pass
-            if self.proc.poll() is not None or time.time() > deadline:
-                raise RuntimeError(f"{target} did not start, see {self.dir}/server.log")
-            time.sleep(0.1)
+        wait_serving(self.url + "/openapi.json", self.proc, f"{target} did not start, see {self.dir}/server.log")
 
     def rss_kib(self):
         for line in open(f"/proc/{self.pid}/status"):

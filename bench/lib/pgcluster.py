@@ -12,12 +12,10 @@ import shutil
 import signal
 import subprocess
 import tempfile
-import time
-import urllib.request
 import uuid
 from pathlib import Path
 
-from common import OURS_BIN, OURS_LIMITS_OFF, ROOT, SECRET_KEY, free_port
+from common import OURS_BIN, OURS_LIMITS_OFF, ROOT, SECRET_KEY, free_port, wait_serving
 
 TEST_POSTGRES = ROOT / "scripts" / "test-postgres.sh"
 
@@ -102,17 +100,7 @@ class Process:
         self.proc = subprocess.Popen([str(Path(binary or OURS_BIN).resolve())], env=e, stdout=self.log,
                                      stderr=subprocess.STDOUT, cwd=self.dir)
         self.pid = self.proc.pid
-        deadline = time.time() + 30
-        while True:
-            try:
-                with urllib.request.urlopen(self.url + "/readyz", timeout=2) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                pass
-            if self.proc.poll() is not None or time.time() > deadline:
-                raise RuntimeError(f"server did not start, see {self.dir}/server.log")
-            time.sleep(0.05)
+        wait_serving(self.url + "/readyz", self.proc, f"server did not start, see {self.dir}/server.log")
 
     def cpu_seconds(self):
         return _cpu_seconds(self.proc.pid)

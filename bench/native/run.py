@@ -24,7 +24,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -142,17 +141,8 @@ class Ceiling:
         self.proc = subprocess.Popen([str(CEILING), "--port", str(self.port)], stdout=subprocess.DEVNULL,
                                      stderr=subprocess.DEVNULL)
         self.pid = self.proc.pid
-        deadline = time.time() + 10
-        while True:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/openapi.json", timeout=2) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                pass
-            if self.proc.poll() is not None or time.time() > deadline:
-                raise RuntimeError("sig-ceiling did not start")
-            time.sleep(0.05)
+        common.wait_serving(f"http://127.0.0.1:{self.port}/openapi.json", self.proc, "sig-ceiling did not start",
+                            timeout=10)
 
     def cpu_seconds(self):
         fields = open(f"/proc/{self.pid}/stat").read().rsplit(")", 1)[1].split()
