@@ -9,6 +9,8 @@ packages=(
   # libraries: Beast/Asio, Boost.JSON and Boost.URL, OpenSSL, libsodium, SQLite, libpq, spdlog, CLI11
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev libssl-dev libsodium-dev
   libsqlite3-dev libpq-dev libspdlog-dev libcli11-dev
+  # bcrypt of accounts imported from the FastAPI server (crypt_r)
+  libcrypt-dev
   # the server's allocator (SIG_ALLOCATOR, src/CMakeLists.txt)
   libjemalloc-dev
   # tests: GoogleTest, Debian's Python with the end-to-end clients, a PostgreSQL server the tests

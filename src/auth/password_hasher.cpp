@@ -1,8 +1,11 @@
-// Argon2id through libsodium; see password_hasher.hpp.
+// Argon2id through libsodium, and bcrypt (imported accounts) through libxcrypt; see
+// password_hasher.hpp.
 #include "auth/password_hasher.hpp"
 
+#include <crypt.h>
 #include <sodium.h>
 
+#include <memory>
 #include <new>
 #include <stdexcept>
 
@@ -10,6 +13,26 @@ namespace sig::auth {
 namespace {
 
 std::size_t memory_bytes(const password_cost& cost) { return cost.memory_kib * 1024; }
+
+// A bcrypt hash of the FastAPI server (passlib): "$2b$12$" + 22 characters of salt + 31 of hash.
+bool is_bcrypt(std::string_view stored_hash) noexcept {
+  return stored_hash.starts_with("$2a$") || stored_hash.starts_with("$2b$") || stored_hash.starts_with("$2y$");
+}
+
+// libxcrypt recomputes the hash with the stored salt and cost; a malformed hash gives NULL or a
+// failure token ("*0"), which the comparison refuses.
+bool verify_bcrypt(std::string_view stored_hash, std::string_view password) {
+  // crypt_r reads C strings: a password with a NUL byte would be cut there, so it never matches.
+  if (password.find('\0') != std::string_view::npos || stored_hash.find('\0') != std::string_view::npos) return false;
+  const std::string key(password);
+  const std::string setting(stored_hash);
+  auto data = std::make_unique<crypt_data>();  // ~32 KiB of scratch space: on the heap, zeroed
+  const char* computed = ::crypt_r(key.c_str(), setting.c_str(), data.get());
+  if (computed == nullptr) return false;
+  const std::string_view result(computed);
+  return result.size() == stored_hash.size() &&
+         sodium_memcmp(result.data(), stored_hash.data(), stored_hash.size()) == 0;
+}
 
 }  // namespace
 
@@ -34,6 +57,7 @@ std::string password_hasher::hash(std::string_view password) const {
 }
 
 bool password_hasher::verify(std::string_view stored_hash, std::string_view password) const {
+  if (is_bcrypt(stored_hash)) return verify_bcrypt(stored_hash, password);
   const std::string terminated(stored_hash);
   return crypto_pwhash_str_verify(terminated.c_str(), password.data(), password.size()) == 0;
 }
@@ -41,6 +65,7 @@ bool password_hasher::verify(std::string_view stored_hash, std::string_view pass
 void password_hasher::verify_nothing(std::string_view password) const { (void)verify(decoy_hash_, password); }
 
 bool password_hasher::needs_rehash(std::string_view stored_hash) const {
+  if (is_bcrypt(stored_hash)) return true;  // an imported account: Argon2id from its next login on
   const std::string terminated(stored_hash);
   return crypto_pwhash_str_needs_rehash(terminated.c_str(), cost_.iterations, memory_bytes(cost_)) != 0;
 }

@@ -1,5 +1,7 @@
 // Argon2id password hashing (libsodium crypto_pwhash_str). Blocking and memory-hungry by design:
-// call it only from the hashing worker pool, never from an I/O thread.
+// call it only from the hashing worker pool, never from an I/O thread. Also verifies the bcrypt
+// hashes of accounts imported from the FastAPI server (signaling-server import), which login
+// replaces with Argon2id (needs_rehash).
 #pragma once
 
 #include <cstddef>
@@ -23,11 +25,12 @@ class password_hasher {
   explicit password_hasher(password_cost cost);
 
   std::string hash(std::string_view password) const;
+  /// Argon2id, or bcrypt ($2a$, $2b$, $2y$: libxcrypt's crypt_r, as CPU-heavy as Argon2id).
   bool verify(std::string_view stored_hash, std::string_view password) const;
   /// Spends the time of one verification on a hash of the configured cost, so that a login for
   /// an unknown email takes as long as a wrong password.
   void verify_nothing(std::string_view password) const;
-  /// True when a stored hash was made with another cost than the configured one.
+  /// True when a stored hash was made with another cost than the configured one, or is bcrypt.
   bool needs_rehash(std::string_view stored_hash) const;
 
  private:

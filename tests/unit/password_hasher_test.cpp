@@ -65,13 +65,55 @@ TEST(PasswordHasher, HashesOfAnotherCostStillVerify) {
 TEST(PasswordHasher, GarbageHashesNeverVerify) {
   const password_hasher hasher(cheap);
   for (const std::string& stored : {""s, "not a hash"s, "$argon2id$"s, "$argon2id$v=19$m=8,t=1,p=1$"s, "password"s,
-                                    "$2b$12$abcdefghijklmnopqrstuuAbCdEfGhIjKlMnOpQrStUvWxYz01234"s}) {
+                                    "$2b$04$abcdefghijklmnopqrstuuAbCdEfGhIjKlMnOpQrStUvWxYz01234"s}) {
     EXPECT_FALSE(hasher.verify(stored, "password")) << stored;
     EXPECT_FALSE(hasher.verify(stored, "")) << stored;
   }
   // A truncated real hash.
   const std::string hash = hasher.hash("password");
   EXPECT_FALSE(hasher.verify(hash.substr(0, hash.size() - 4), "password"));
+}
+
+// Accounts imported from the FastAPI server keep their bcrypt hashes (passlib, cost 12 there; 4
+// here to keep the test fast). These were made by Python's bcrypt 3.2 and passlib 1.7
+// (bcrypt.hashpw(b"correct horse", bcrypt.gensalt(4, prefix=b"2a")), passlib's bcrypt with
+// ident="2y"), not by the code under test.
+const std::string bcrypt_2a = "$2a$04$NFqHr0q9XsxL5lAWw35ZOOKJ4NLh0V/X3t/IBjCfIhK0iOLoevWLG";
+const std::string bcrypt_2b = "$2b$04$rbRmATjzzSftBNQZNQ7IOO3ogo2jUvz/oIu0NC91iELoe60YqH232";
+const std::string bcrypt_2y = "$2y$04$7OB6VGmoabNkyL/Qhrnc9.1MhcCQO1rz24VEkeoEJju3hKNjR68Du";
+const std::string bcrypt_utf8 = "$2b$04$IRTt1mfAVWJgT0RrIIuI7u3lggByUDLNMyjWn0.cimPtaZZ1sjvPW";  // "pässwörd"
+
+TEST(PasswordHasher, BcryptHashesOfEveryPrefixVerify) {
+  const password_hasher hasher(cheap);
+  for (const auto& stored : {bcrypt_2a, bcrypt_2b, bcrypt_2y}) {
+    EXPECT_TRUE(hasher.verify(stored, "correct horse")) << stored;
+    EXPECT_FALSE(hasher.verify(stored, "correct hors")) << stored;
+    EXPECT_FALSE(hasher.verify(stored, "Correct horse")) << stored;
+    EXPECT_FALSE(hasher.verify(stored, "")) << stored;
+    EXPECT_FALSE(hasher.verify(stored, "correct horse\0"s)) << stored;
+  }
+  EXPECT_TRUE(hasher.verify(bcrypt_utf8, "p\xc3\xa4ssw\xc3\xb6rd"));
+  EXPECT_FALSE(hasher.verify(bcrypt_utf8, "passwort"));
+}
+
+TEST(PasswordHasher, MalformedBcryptHashesNeverVerify) {
+  const password_hasher hasher(cheap);
+  const std::string good = bcrypt_2b;
+  for (const std::string& stored :
+       {good.substr(0, good.size() - 1), good + "x", "$2b$"s, "$2b$04$"s, "$2b$99$" + good.substr(7),
+        "$2b$04$!!!!!!!!!!!!!!!!!!!!!!" + good.substr(29), "$2c$" + good.substr(4), "$2b$4$" + good.substr(7),
+        good.substr(0, 20) + "\0"s + good.substr(21)}) {
+    EXPECT_FALSE(hasher.verify(stored, "correct horse")) << stored;
+    EXPECT_TRUE(hasher.needs_rehash(stored) || !stored.starts_with("$2")) << stored;
+  }
+  // Another hash's salt with this hash's digest.
+  EXPECT_FALSE(hasher.verify(bcrypt_2a.substr(0, 29) + bcrypt_2b.substr(29), "correct horse"));
+}
+
+TEST(PasswordHasher, BcryptHashesNeedRehashToArgon2id) {
+  const password_hasher hasher(cheap);
+  for (const auto& stored : {bcrypt_2a, bcrypt_2b, bcrypt_2y}) EXPECT_TRUE(hasher.needs_rehash(stored)) << stored;
+  EXPECT_FALSE(hasher.needs_rehash(hasher.hash("correct horse")));
 }
 
 TEST(PasswordHasher, NeedsRehashWhenTheCostChanges) {
