@@ -87,6 +87,17 @@ connection::connection(const std::string& path) {
   }
 }
 
+connection::connection(const std::string& path, read_only_t) {
+  if (const int rc = sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, nullptr);
+      rc != SQLITE_OK) {
+    const std::string message = db_ ? sqlite3_errmsg(db_) : "out of memory";
+    sqlite3_close(db_);
+    throw sqlite_error("cannot open " + path + ": " + message, rc);
+  }
+  sqlite3_extended_result_codes(db_, 1);
+  sqlite3_busy_timeout(db_, 5000);
+}
+
 connection::~connection() {
   for (auto& [sql, handle] : cache_) sqlite3_finalize(handle);
   sqlite3_close(db_);

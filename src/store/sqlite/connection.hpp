@@ -68,6 +68,10 @@ class connection {
   /// Opens (creating if needed) the database file with WAL, foreign keys and a busy timeout, for
   /// this process alone (see connection.cpp). Throws sqlite_error.
   explicit connection(const std::string& path);
+  /// Opens another program's database to read it (signaling-server import): read-only, never
+  /// created, its journal mode left alone, shared with whoever else has it open.
+  struct read_only_t {};
+  connection(const std::string& path, read_only_t);
   connection(const connection&) = delete;
   connection& operator=(const connection&) = delete;
   ~connection();
