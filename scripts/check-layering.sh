@@ -18,13 +18,14 @@ forbid() {  # forbid <folder> <regex> <why>
 
 transport='boost/(asio|beast)'
 databases='sqlite3\.h|libpq-fe\.h|store/sqlite/|store/postgres/'
-forbid core "$transport|domain/|auth/|store/|service/|signaling/|api/|http/|ws/|app/" "core uses nothing of the project"
+forbid core "$transport|domain/|auth/|store/|service/|signaling/|api/|http/|ws/|app/|admin/" "core uses nothing of the project"
 forbid domain "$transport|$databases|auth/|store/|service/|signaling/|api/|http/|ws/|app/" "domain is pure"
 forbid auth "$transport|$databases|store/|service/|signaling/|api/|http/|ws/|app/" "auth depends on core only"
 forbid store "$transport|service/|signaling/|cluster/|api/|http/|ws/|app/" "store must not reach outer layers"
 forbid service "$transport|$databases|signaling/|api/|http/|ws/|app/" "service blocks but has no transport"
 forbid signaling "$transport|$databases|store/|service/|cluster/|api/|http/|ws/|app/" "the hub is transport-free"
 forbid cluster "$transport|$databases|service/|api/|http/|ws/|app/" "the cluster talks to the store's interface only"
+forbid admin "$transport|$databases|signaling/|cluster/|api/|http/|ws/|app/" "administration goes through the store's interface"
 forbid telemetry "$transport|$databases|domain/|store/|service/|signaling/|api/|http/|ws/|app/" "telemetry is generic"
 forbid api "$transport|$databases|cluster/|http/|ws/|app/" "handlers are plain functions: no sockets, no SQL"
 forbid http "$databases|ws/|app/" "the transport never touches the database"

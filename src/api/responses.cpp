@@ -29,7 +29,8 @@ unsigned http_status(errc code) noexcept {
     case errc::subnet_full:
     case errc::address_taken:
     case errc::device_has_address:
-    case errc::address_quota_exceeded: return 409;
+    case errc::address_quota_exceeded:
+    case errc::peer_online: return 409;
     case errc::payload_too_large: return 413;
     case errc::unsupported_media_type: return 415;
     case errc::rate_limited: return 429;

@@ -10,6 +10,7 @@
 
 #include <array>
 #include <iostream>
+#include <sstream>
 
 namespace sig::app {
 namespace {
@@ -158,7 +159,8 @@ std::vector<std::string> split_list(const std::string& text) {
 
 }  // namespace
 
-std::optional<server_config> load_config(int argc, char** argv, int& exit_code) {
+std::optional<server_config> load_config(int argc, char** argv, int& exit_code,
+                                         const std::function<void(CLI::App&)>& add_commands) {
   load_dotenv(".env");
   server_config config;
   CLI::App cli{"signaling-server: signaling and control-plane server of a peer-to-peer mesh VPN"};
@@ -188,6 +190,7 @@ std::optional<server_config> load_config(int argc, char** argv, int& exit_code) 
   cli.get_option("--log-format")->check(CLI::IsMember({"text", "json"}))->capture_default_str();
   cli.get_option("--host")->capture_default_str();
   cli.get_option("--database-url")->capture_default_str();
+  if (add_commands) add_commands(cli);
   try {
     cli.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -217,6 +220,45 @@ std::optional<server_config> load_config(int argc, char** argv, int& exit_code) 
     return std::nullopt;
   }
   return config;
+}
+
+namespace {
+
+std::string masked(std::string_view env, const std::string& value) {
+  if (value.empty()) return value;
+  const std::string name(env);
+  if (name.find("SECRET") != std::string::npos || name.find("TOKEN") != std::string::npos) return "********";
+  if (name == "DATABASE_URL") {
+    // scheme://user:password@host...: the password goes.
+    const auto scheme_end = value.find("://");
+    const auto at = value.find('@');
+    const auto colon = scheme_end == std::string::npos ? std::string::npos : value.find(':', scheme_end + 3);
+    if (at != std::string::npos && colon != std::string::npos && colon < at)
+      return value.substr(0, colon + 1) + "********" + value.substr(at);
+  }
+  return value;
+}
+
+std::string joined(const std::vector<std::string>& items) {
+  std::string text;
+  for (const auto& item : items) text += (text.empty() ? "" : ",") + item;
+  return text;
+}
+
+}  // namespace
+
+std::vector<std::pair<std::string, std::string>> describe_config(const server_config& config) {
+  std::vector<std::pair<std::string, std::string>> settings;
+  for (const auto& s : text_settings) settings.emplace_back(s.env, masked(s.env, config.*s.field));
+  for (const auto& s : integer_settings) settings.emplace_back(s.env, std::to_string(config.*s.field));
+  for (const auto& s : decimal_settings) {
+    std::ostringstream text;
+    text << config.*s.field;
+    settings.emplace_back(s.env, text.str());
+  }
+  settings.emplace_back("CORS_ORIGINS", joined(config.cors_origins));
+  settings.emplace_back("TRUSTED_PROXIES", joined(config.trusted_proxies));
+  return settings;
 }
 
 }  // namespace sig::app

@@ -4,9 +4,14 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
+
+namespace CLI {
+class App;
+}
 
 namespace sig::app {
 
@@ -57,7 +62,13 @@ struct server_config {
 };
 
 /// Parses and validates; prints help or errors and returns nullopt with `exit_code` set when the
-/// process should stop (--help, bad values).
-std::optional<server_config> load_config(int argc, char** argv, int& exit_code);
+/// process should stop (--help, bad values). `add_commands` may add subcommands (the
+/// administration commands) to the parser before it runs.
+std::optional<server_config> load_config(int argc, char** argv, int& exit_code,
+                                         const std::function<void(CLI::App&)>& add_commands = {});
+
+/// Every setting as (environment variable, effective value), in --help order; secrets (names with
+/// SECRET or TOKEN, and a password in DATABASE_URL) masked. For `signaling-server config check`.
+std::vector<std::pair<std::string, std::string>> describe_config(const server_config& config);
 
 }  // namespace sig::app

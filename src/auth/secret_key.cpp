@@ -60,4 +60,19 @@ loaded_secret load_or_create_secret(const std::filesystem::path& file) {
   return {key, true};
 }
 
+std::string replace_secret(const std::filesystem::path& file) {
+  const std::filesystem::path next = file.string() + ".new";
+  ::unlink(next.c_str());  // left by an interrupted rotation
+  const int fd = ::open(next.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd < 0) throw io_error(next, "cannot create");
+  const std::string key = random_hex(32);
+  const std::string line = key + "\n";
+  const bool written = ::write(fd, line.data(), line.size()) == static_cast<ssize_t>(line.size());
+  const bool synced = ::fsync(fd) == 0;
+  ::close(fd);
+  if (!written || !synced) throw io_error(next, "cannot write");
+  if (::rename(next.c_str(), file.c_str()) != 0) throw io_error(file, "cannot replace");
+  return key;
+}
+
 }  // namespace sig::auth

@@ -17,4 +17,9 @@ struct loaded_secret {
 /// or an empty or group/world-readable file.
 loaded_secret load_or_create_secret(const std::filesystem::path& file);
 
+/// Replaces the key in `file` with 32 new random bytes in hex (written beside it, mode 0600, then
+/// renamed over it, so that a reader sees the old key or the new one). Returns the new key.
+/// Throws std::runtime_error on I/O errors.
+std::string replace_secret(const std::filesystem::path& file);
+
 }  // namespace sig::auth

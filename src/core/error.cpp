@@ -26,6 +26,7 @@ std::string_view default_detail(errc code) noexcept {
     case errc::address_taken: return "Virtual IP already allocated";
     case errc::device_has_address: return "This device already holds another virtual IP";
     case errc::address_quota_exceeded: return "Address quota exceeded";
+    case errc::peer_online: return "Peer is online";
     case errc::payload_too_large: return "Request body too large";
     case errc::unsupported_media_type: return "Content-Type must be application/json";
     case errc::rate_limited: return "Rate limit exceeded";

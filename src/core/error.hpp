@@ -34,6 +34,7 @@ enum class errc {
   address_taken,           // 409
   device_has_address,      // 409
   address_quota_exceeded,  // 409
+  peer_online,             // 409, administration only: the database shows the address online
   payload_too_large,       // 413
   unsupported_media_type,  // 415
   rate_limited,            // 429

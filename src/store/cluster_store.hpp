@@ -105,6 +105,8 @@ class cluster_store {
   /// The value of a setting that every process must share; `proposed` becomes it when there is
   /// none yet (the first process to ask wins).
   virtual std::string shared_setting(std::string_view name, std::string_view proposed) = 0;
+  /// Sets a shared setting to `value` (signaling-server secret rotate).
+  virtual void replace_shared_setting(std::string_view name, std::string_view value) = 0;
 };
 
 }  // namespace sig::store

@@ -81,6 +81,9 @@ struct member_change {
   id organization_id = 0;
   id caller_id = 0;
   id member_id = 0;
+  // The administration commands set it: they cannot close a session on a server process, so they
+  // refuse (errc::peer_online) rather than end one that the database shows online (PostgreSQL).
+  bool refuse_online = false;
 };
 
 struct role_change {
@@ -94,6 +97,7 @@ struct release_request {
   id organization_id = 0;
   id caller_id = 0;
   domain::ipv4 address = 0;
+  bool refuse_online = false;  // as in member_change
 };
 
 /// What a removal or release ended: the addresses it freed, and the registrations that were
@@ -165,6 +169,19 @@ class store {
   /// (or not to the one named), errc::address_not_found when no allocation fits.
   virtual result<registration_target> find_registration_target(id user_id, std::optional<id> organization_id,
                                                                const std::optional<std::string>& agent_id) = 0;
+
+  /// Administration (signaling-server users|orgs ...): what no REST caller may see or do.
+  /// Every user, by id.
+  virtual std::vector<domain::user> users() = 0;
+  /// Every organization, by id.
+  virtual std::vector<domain::organization> all_organizations() = 0;
+  /// Deletes a user who owns no organization (errc::forbidden otherwise, naming them), with their
+  /// memberships, addresses (freed) and invites. errc::not_found; errc::peer_online when the
+  /// database shows one of their addresses online (PostgreSQL).
+  virtual result<removal> delete_user(id user_id) = 0;
+  /// Deletes an organization with its members, addresses and invites. errc::organization_not_found;
+  /// errc::peer_online as delete_user.
+  virtual result<removal> delete_organization(id organization_id) = 0;
 
   /// Readiness: the database answers a trivial query.
   virtual bool is_reachable() = 0;

@@ -84,6 +84,7 @@ class fake_cluster_store final : public store::cluster_store {
   void leave_cluster(domain::process_id, const store::removal_announcer&) override {}
   std::vector<peer_info> online_peers(domain::id) override { return {}; }
   std::string shared_setting(std::string_view, std::string_view proposed) override { return std::string(proposed); }
+  void replace_shared_setting(std::string_view, std::string_view) override {}
 
  private:
   fake_database& db_;

@@ -87,6 +87,7 @@ class fake_cluster_store final : public store::cluster_store {
   }
   std::vector<domain::peer_info> online_peers(sig::domain::id) override { return {}; }
   std::string shared_setting(std::string_view, std::string_view proposed) override { return std::string(proposed); }
+  void replace_shared_setting(std::string_view, std::string_view) override {}
 
   /// Waits (at most 5 s) until `done()` holds, under the lock.
   bool wait_for(const std::function<bool()>& done) {

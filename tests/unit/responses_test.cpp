@@ -52,6 +52,7 @@ const status_case every_errc[] = {
     {errc::address_taken, 409},
     {errc::device_has_address, 409},
     {errc::address_quota_exceeded, 409},
+    {errc::peer_online, 409},
     {errc::payload_too_large, 413},
     {errc::unsupported_media_type, 415},
     {errc::rate_limited, 429},

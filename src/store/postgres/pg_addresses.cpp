@@ -8,6 +8,8 @@
 #include "store/postgres/pg_records.hpp"
 #include "store/postgres/pg_store.hpp"
 
+#include <map>
+
 namespace sig::store::postgres {
 
 using namespace records;
@@ -94,6 +96,16 @@ std::vector<domain::ended_presence> end_presence(pg_connection& db, id organizat
   return ended;
 }
 
+// The administration commands' answer when a removal would end a registration: they cannot
+// close its session (the transaction rolls back).
+std::unexpected<error> refusal_online(const std::vector<domain::allocation>& released) {
+  std::string online;
+  for (const auto& a : released) online += (online.empty() ? "" : ", ") + domain::format_ipv4(a.address);
+  return fail(errc::peer_online, "Online: " + online +
+                                     " (remove it through the REST API, which closes its session, or stop its agent "
+                                     "first)");
+}
+
 }  // namespace
 
 result<domain::allocation> pg_store::allocate(const allocation_request& request) {
@@ -169,6 +181,7 @@ result<removal> pg_store::release(const release_request& request) {
       return std::unexpected(allowed.error());
     std::vector<domain::allocation> released{std::move(*found)};
     auto ended = end_presence(db, request.organization_id, released);
+    if (request.refuse_online && !ended.empty()) return refusal_online(released);
     free_addresses(db, request.organization_id, released);
     return removal{std::move(released), std::move(ended)};
   });
@@ -192,6 +205,7 @@ result<removal> pg_store::remove_member(const member_change& change) {
 
     auto released = all_rows(db, locked_sql, pg_params(org, change.member_id), allocation_at);
     auto ended = end_presence(db, org, released);
+    if (change.refuse_online && !ended.empty()) return refusal_online(released);
     free_addresses(db, org, released);
     db.run("DELETE FROM memberships WHERE organization_id = $1 AND user_id = $2", pg_params(org, change.member_id));
     return removal{std::move(released), std::move(ended)};
@@ -216,6 +230,52 @@ result<registration_target> pg_store::find_registration_target(id user_id, std::
             .empty())
       return fail(errc::not_a_member);
     return fail(errc::address_not_found);
+  });
+}
+
+}  // namespace sig::store::postgres
+
+namespace sig::store::postgres {
+
+result<removal> pg_store::delete_user(id user_id) {
+  static const std::string held_sql =
+      allocation_select + "WHERE a.user_id = $1 ORDER BY a.organization_id, a.id FOR UPDATE OF a";
+  return pool_.transact([&](pg_connection& db) -> result<removal> {
+    if (db.run("SELECT 1 FROM users WHERE id = $1 FOR UPDATE", pg_params(user_id)).empty())
+      return fail(errc::not_found, "User not found");
+    const pg_rows owned = db.run("SELECT id FROM organizations WHERE owner_id = $1 ORDER BY id", pg_params(user_id));
+    if (!owned.empty()) {
+      std::string ids;
+      for (int i = 0; i < owned.size(); ++i) ids += (i ? ", " : "") + std::to_string(owned.int64(i, 0));
+      return fail(errc::forbidden, "The user owns organizations " + ids + ": delete them first");
+    }
+    removal done;
+    done.released = all_rows(db, held_sql, pg_params(user_id), allocation_at);
+    std::map<id, std::vector<domain::allocation>> by_organization;
+    for (const auto& a : done.released) by_organization[a.organization_id].push_back(a);
+    for (const auto& [org, held] : by_organization) {
+      if (!end_presence(db, org, held).empty()) return refusal_online(held);
+      free_addresses(db, org, held);
+    }
+    db.run("DELETE FROM invites WHERE created_by = $1", pg_params(user_id));
+    db.run("DELETE FROM memberships WHERE user_id = $1", pg_params(user_id));
+    db.run("DELETE FROM users WHERE id = $1", pg_params(user_id));
+    return done;
+  });
+}
+
+result<removal> pg_store::delete_organization(id organization_id) {
+  static const std::string held_sql = allocation_select + "WHERE a.organization_id = $1 ORDER BY a.id FOR UPDATE OF a";
+  return pool_.transact([&](pg_connection& db) -> result<removal> {
+    if (db.run("SELECT 1 FROM organizations WHERE id = $1 FOR UPDATE", pg_params(organization_id)).empty())
+      return fail(errc::organization_not_found);
+    removal done;
+    done.released = all_rows(db, held_sql, pg_params(organization_id), allocation_at);
+    if (!end_presence(db, organization_id, done.released).empty()) return refusal_online(done.released);
+    for (const char* table : {"allocations", "released_addresses", "invites", "memberships"})
+      db.run(std::string("DELETE FROM ") + table + " WHERE organization_id = $1", pg_params(organization_id));
+    db.run("DELETE FROM organizations WHERE id = $1", pg_params(organization_id));
+    return done;
   });
 }
 

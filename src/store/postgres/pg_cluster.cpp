@@ -205,4 +205,12 @@ std::string pg_store::shared_setting(std::string_view name, std::string_view pro
   });
 }
 
+void pg_store::replace_shared_setting(std::string_view name, std::string_view value) {
+  pool_.transact([&](pg_connection& db) {
+    db.run("INSERT INTO settings (name, value) VALUES ($1, $2) ON CONFLICT (name) DO UPDATE SET value = $2",
+           pg_params(name, value));
+    return true;
+  });
+}
+
 }  // namespace sig::store::postgres

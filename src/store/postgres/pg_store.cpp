@@ -95,6 +95,16 @@ std::vector<domain::organization> pg_store::organizations_of(id user_id) {
   return pool_.read([&](pg_connection& db) { return all_rows(db, sql, pg_params(user_id), organization_at); });
 }
 
+std::vector<domain::user> pg_store::users() {
+  static const std::string sql = "SELECT " + columns::user + " FROM users u ORDER BY u.id";
+  return pool_.read([&](pg_connection& db) { return all_rows(db, sql, pg_params(), user_at); });
+}
+
+std::vector<domain::organization> pg_store::all_organizations() {
+  static const std::string sql = "SELECT " + columns::organization + " FROM organizations o ORDER BY o.id";
+  return pool_.read([&](pg_connection& db) { return all_rows(db, sql, pg_params(), organization_at); });
+}
+
 result<domain::membership> pg_store::join(const join_request& request) {
   return pool_.transact([&](pg_connection& db) -> result<domain::membership> {
     const pg_rows organization =

@@ -43,6 +43,11 @@ class pg_store final : public store, public cluster_store {
   result<registration_target> find_registration_target(id user_id, std::optional<id> organization_id,
                                                        const std::optional<std::string>& agent_id) override;
 
+  std::vector<domain::user> users() override;
+  std::vector<domain::organization> all_organizations() override;
+  result<removal> delete_user(id user_id) override;
+  result<removal> delete_organization(id organization_id) override;
+
   bool is_reachable() override;
   cluster_store* cluster() noexcept override { return this; }
 
@@ -57,6 +62,7 @@ class pg_store final : public store, public cluster_store {
   void leave_cluster(domain::process_id self, const removal_announcer& announce) override;
   std::vector<domain::peer_info> online_peers(id organization_id) override;
   std::string shared_setting(std::string_view name, std::string_view proposed) override;
+  void replace_shared_setting(std::string_view name, std::string_view value) override;
 
  private:
   pg_pool pool_;

@@ -191,3 +191,46 @@ result<removal> sqlite_store::remove_member(const member_change& change) {
 }
 
 }  // namespace sig::store::sqlite
+
+namespace sig::store::sqlite {
+
+result<removal> sqlite_store::delete_user(id user_id) {
+  static const std::string held_sql = allocation_select + "WHERE a.user_id = ? ORDER BY a.organization_id, a.id";
+  return write([&](connection& db) -> result<removal> {
+    if (!db.prepare("SELECT 1 FROM users WHERE id = ?").bind_all(user_id).step())
+      return fail(errc::not_found, "User not found");
+    const auto owned = all_rows(
+        db, "SELECT id FROM organizations WHERE owner_id = ? ORDER BY id",
+        [](const statement& row) { return row.int64_at(0); }, user_id);
+    if (!owned.empty()) {
+      std::string ids;
+      for (const auto organization : owned) ids += (ids.empty() ? "" : ", ") + std::to_string(organization);
+      return fail(errc::forbidden, "The user owns organizations " + ids + ": delete them first");
+    }
+    removal done;
+    done.released = all_rows(db, held_sql, allocation_at, user_id);
+    for (const auto& a : done.released) free_address(db, a.organization_id, a.address);
+    done.went_offline = ended_at(done.released);
+    db.prepare("DELETE FROM invites WHERE created_by = ?").bind_all(user_id).step();
+    db.prepare("DELETE FROM memberships WHERE user_id = ?").bind_all(user_id).step();
+    db.prepare("DELETE FROM users WHERE id = ?").bind_all(user_id).step();
+    return done;
+  });
+}
+
+result<removal> sqlite_store::delete_organization(id organization_id) {
+  static const std::string held_sql = allocation_select + "WHERE a.organization_id = ? ORDER BY a.id";
+  return write([&](connection& db) -> result<removal> {
+    if (!db.prepare("SELECT 1 FROM organizations WHERE id = ?").bind_all(organization_id).step())
+      return fail(errc::organization_not_found);
+    removal done;
+    done.released = all_rows(db, held_sql, allocation_at, organization_id);
+    done.went_offline = ended_at(done.released);
+    for (const char* table : {"allocations", "released_addresses", "invites", "memberships"})
+      db.prepare(std::string("DELETE FROM ") + table + " WHERE organization_id = ?").bind_all(organization_id).step();
+    db.prepare("DELETE FROM organizations WHERE id = ?").bind_all(organization_id).step();
+    return done;
+  });
+}
+
+}  // namespace sig::store::sqlite

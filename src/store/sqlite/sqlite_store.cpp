@@ -94,6 +94,16 @@ std::vector<domain::organization> sqlite_store::organizations_of(id user_id) {
   return read([&](connection& db) { return all_rows(db, sql, organization_at, user_id); });
 }
 
+std::vector<domain::user> sqlite_store::users() {
+  static const std::string sql = "SELECT " + columns::user + " FROM users u ORDER BY u.id";
+  return read([&](connection& db) { return all_rows(db, sql, user_at); });
+}
+
+std::vector<domain::organization> sqlite_store::all_organizations() {
+  static const std::string sql = "SELECT " + columns::organization + " FROM organizations o ORDER BY o.id";
+  return read([&](connection& db) { return all_rows(db, sql, organization_at); });
+}
+
 result<domain::membership> sqlite_store::join(const join_request& request) {
   return write([&](connection& db) -> result<domain::membership> {
     auto organization = db.prepare("SELECT join_policy FROM organizations WHERE id = ?");

@@ -40,6 +40,11 @@ class sqlite_store final : public store {
   result<registration_target> find_registration_target(id user_id, std::optional<id> organization_id,
                                                        const std::optional<std::string>& agent_id) override;
 
+  std::vector<domain::user> users() override;
+  std::vector<domain::organization> all_organizations() override;
+  result<removal> delete_user(id user_id) override;
+  result<removal> delete_organization(id organization_id) override;
+
   bool is_reachable() override;
 
  private:
