@@ -2,6 +2,7 @@
 // administration.hpp.
 #include "app/administration.hpp"
 
+#include "admin/import.hpp"
 #include "admin/output.hpp"
 #include "app/credentials.hpp"
 #include "auth/secret_key.hpp"
@@ -50,6 +51,7 @@ void administration::attach(CLI::App& cli) {
   admin::add_member_commands(*commands_);
   admin::add_address_commands(*commands_);
   admin::add_peer_commands(*commands_);
+  admin::add_import_command(*commands_, cli, [this] { return config_->database_url; });
 
   commands_->command(&cli, "migrate", "Apply the database migrations, then exit", [this](admin::admin_context& c) {
     c.open_database();
