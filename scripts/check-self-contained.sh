@@ -116,8 +116,10 @@ def pieces(arguments):
 
 
 strings = {}  # string -> where it is defined
-# src/cluster/ is left out: its failures go between server processes and to the log, never to clients.
-sources = [n for n in files if n.startswith("src/") and not n.startswith("src/cluster/")
+# Left out: what never reaches a client. src/cluster/ fails between server processes and into the
+# log; src/app/ (and an admin command line, wherever it lives) prints to the operator's terminal.
+NOT_SENT = ("src/cluster/", "src/app/", "src/admin/", "src/cli/")
+sources = [n for n in files if n.startswith("src/") and not n.startswith(NOT_SENT)
            and n.endswith((".cpp", ".hpp", ".ipp"))]
 call = re.compile(r"\b(?:std::)?(" + "|".join(CALLS) + r")\s*([({])")
 for name in sources:
