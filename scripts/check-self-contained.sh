@@ -117,10 +117,17 @@ def pieces(arguments):
 
 strings = {}  # string -> where it is defined
 # Left out: what never reaches a client. src/cluster/ fails between server processes and into the
-# log; src/app/ (and an admin command line, wherever it lives) prints to the operator's terminal.
-NOT_SENT = ("src/cluster/", "src/app/", "src/admin/", "src/cli/")
+# log; src/app/ (and an admin command line, wherever it lives) prints to the operator's terminal;
+# the texts that src/store/ writes itself are the administration commands' (REST answers of the
+# store use the default texts of src/core/error.cpp, which are checked).
+NOT_SENT = ("src/cluster/", "src/app/", "src/admin/", "src/cli/", "src/store/")
 sources = [n for n in files if n.startswith("src/") and not n.startswith(NOT_SENT)
            and n.endswith((".cpp", ".hpp", ".ipp"))]
+# Error kinds declared in src/core/error.hpp with the comment "administration only": their default
+# texts are printed by the commands, never sent by the server.
+errc_header = Path("src/core/error.hpp")
+ADMIN_ONLY = set(re.findall(r"^\s*(\w+),\s*//.*administration only", errc_header.read_text(encoding="utf-8"), re.M)
+                 if errc_header.exists() else [])
 call = re.compile(r"\b(?:std::)?(" + "|".join(CALLS) + r")\s*([({])")
 for name in sources:
     text = Path(name).read_text(encoding="utf-8")
@@ -130,6 +137,9 @@ for name in sources:
     if name in ("src/core/error.cpp", "src/core/json_parse.cpp"):  # default details, JSON parse errors
         for line in text.splitlines():
             if "errc::validation_failed" in line:  # its detail is the list of field errors, never text
+                continue
+            kind = re.search(r"errc::(\w+)", line)
+            if kind and kind.group(1) in ADMIN_ONLY:
                 continue
             for s in re.findall(r'return\s+"((?:[^"\\]|\\.)*)"', line):
                 strings.setdefault(s, name)
