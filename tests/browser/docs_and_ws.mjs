@@ -21,13 +21,16 @@ const config = JSON.parse(readFileSync(0, "utf8"));
 const require = createRequire(path.join(config.npm_dir, "package.json"));
 const { chromium } = require("playwright-core");
 
-const STEP_TIMEOUT_MS = 30_000; // a guard against a hung page, never a synchronisation device
+// A guard against a hung page, never a synchronisation device (/docs takes ~12 s to load on a busy
+// 2-core machine).
+const STEP_TIMEOUT_MS = 60_000;
 const SEED_URL = "ws://localhost:8000/ws?token=<jwt_token>";
 const seedSource = readFileSync(config.seed_client, "utf8");
 if (seedSource.split(SEED_URL).length !== 2) throw new Error(`${config.seed_client} must contain ${SEED_URL} once`);
 
 let step = "start";
-const log = (message) => console.log(`browser test: ${message}`);
+const started = Date.now();
+const log = (message) => console.log(`browser test: [${((Date.now() - started) / 1000).toFixed(1)} s] ${message}`);
 
 // The seed client with only the server's address and the token substituted.
 function seedClient(token) {
@@ -134,7 +137,8 @@ async function docsAuthorizeAndList(page) {
   );
   check(login.status() === 200, `POST /login from the Authorize dialog: ${login.status()} ${await login.text()}`);
   await oauth.getByRole("button", { name: "Remove authorization" }).waitFor(); // "Logout": shown once authorized
-  log(`authorized through the OAuth2 password form (POST /login: ${login.status()}, ${sent})`);
+  const fields = [...new URLSearchParams(loginRequest.postData() ?? "").keys()].join(", ");
+  log(`authorized through the OAuth2 password form (POST /login, ${sent}, fields ${fields}: ${login.status()})`);
 
   step = "close the Authorize dialog";
   await oauth.getByRole("button", { name: "Close", exact: true }).click();
@@ -187,7 +191,11 @@ async function seedClients(context, firstPage) {
 
   step = "the seed README's WebSocket client in the /docs page";
   await runSeedClient(firstPage, first.token);
-  const answer = await seen.waitFrame("register_agent_response", (frame) => frame.type === "register_agent_response");
+  // An error frame instead (the seed's {"error": ...}) fails at once.
+  const answer = await seen.waitFrame(
+    "register_agent_response",
+    (frame) => frame.type === "register_agent_response" || frame.error !== undefined,
+  );
   check(
     answer.status === "registered" && answer.virtual_ip === first.virtual_ip,
     `first client: expected status "registered" at ${first.virtual_ip}, got ${JSON.stringify(answer)}`,
@@ -203,7 +211,7 @@ async function seedClients(context, firstPage) {
   await runSeedClient(secondPage, second.token);
   const secondAnswer = await seenSecond.waitFrame(
     "register_agent_response",
-    (frame) => frame.type === "register_agent_response",
+    (frame) => frame.type === "register_agent_response" || frame.error !== undefined,
   );
   check(
     secondAnswer.status === "registered" && secondAnswer.virtual_ip === second.virtual_ip,
@@ -251,6 +259,7 @@ try {
   const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
   context.setDefaultTimeout(STEP_TIMEOUT_MS);
   page = await context.newPage();
+  log(`${config.chromium} ${browser.version()} started`);
   await docsAuthorizeAndList(page);
   await seedClients(context, page);
 } catch (error) {
