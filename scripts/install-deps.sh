@@ -18,6 +18,8 @@ packages=(
   # the Debian package (tests/package/test_deb.sh): cpack's DEB generator runs dpkg-shlibdeps
   # (dpkg-dev) and file; postinst runs adduser; systemd-analyze checks the unit
   dpkg-dev file adduser systemd
+  # the browser test (tests/browser): Debian's headless Chromium, driven by playwright-core from npm
+  chromium
   # fuzzing: libFuzzer with ASan + UBSan (scripts/fuzz.sh; Clang 14 cannot compile std::expected)
   clang-19 libclang-rt-19-dev llvm-19
 )
