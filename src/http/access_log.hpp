@@ -33,7 +33,8 @@ struct access_entry {
   std::string_view request_id;
 };
 
-/// What the line of a WebSocket session's end adds; its bytes and messages are payloads.
+/// What the line of a WebSocket session's end adds. Its access_entry counts the session's messages:
+/// bytes_in their payloads, bytes_out the frames that carried them (not the upgrade, pings or close).
 struct websocket_entry {
   std::optional<std::uint16_t> close_code;  // ours, else the peer's; none: the connection just ended
   std::uint64_t messages_in = 0;
