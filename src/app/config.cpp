@@ -188,6 +188,11 @@ std::optional<server_config> load_config(int argc, char** argv, int& exit_code,
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "critical", "off"}))
       ->capture_default_str();
   cli.get_option("--log-format")->check(CLI::IsMember({"text", "json"}))->capture_default_str();
+  cli.add_option("--access-log", config.access_log,
+                 "on or off: one line per HTTP request and per WebSocket session, at info level (logger \"access\")")
+      ->envname("ACCESS_LOG")
+      ->check(CLI::IsMember({"on", "off"}))
+      ->default_str("on");
   cli.get_option("--host")->capture_default_str();
   cli.get_option("--database-url")->capture_default_str();
   if (add_commands) add_commands(cli);

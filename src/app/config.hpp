@@ -59,6 +59,7 @@ struct server_config {
   std::string tls_key_file;
   std::string log_level = "info";
   std::string log_format = "text";
+  bool access_log = true;  // one line per request and per WebSocket session (logger "access")
 };
 
 /// Parses and validates; prints help or errors and returns nullopt with `exit_code` set when the

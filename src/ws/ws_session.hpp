@@ -4,6 +4,7 @@
 // which post to that strand.
 #pragma once
 
+#include "http/access_log.hpp"
 #include "http/admission.hpp"
 #include "http/beast.hpp"
 #include "signaling/peer_connection.hpp"
@@ -35,17 +36,21 @@ namespace websocket = boost::beast::websocket;
 /// the tests instantiate it for beast::test::stream (the definitions are in ws_session.ipp).
 template <class Stream>
 asio::awaitable<void> run_ws_session(Stream stream, http::request upgrade, ws_context& context,
-                                     http::connection_pass pass = {});
+                                     http::connection_pass pass = {}, http::request_origin origin = {});
 
 /// Makes the session and runs it as a coroutine of its own on the stream's executor (the server's
-/// upgrade hook).
+/// upgrade hook). `origin`: the upgrade's client address and request id, for the access log.
 template <class Stream>
-void start_ws_session(Stream stream, http::request upgrade, ws_context& context, http::connection_pass pass);
+void start_ws_session(Stream stream, http::request upgrade, ws_context& context, http::connection_pass pass,
+                      http::request_origin origin);
 
 template <class Stream>
 class ws_session final : public signaling::peer_connection, public std::enable_shared_from_this<ws_session<Stream>> {
  public:
-  ws_session(Stream stream, http::request upgrade, ws_context& context, http::connection_pass pass);
+  ws_session(Stream stream, http::request upgrade, ws_context& context, http::connection_pass pass,
+             http::request_origin origin);
+  /// Writes the session's access log line, once both coroutines are over.
+  ~ws_session() override;
 
   asio::awaitable<void> run();
 
@@ -84,6 +89,9 @@ class ws_session final : public signaling::peer_connection, public std::enable_s
   void drain_inbox();
   /// Enforces the registration deadline and the idle timeout; re-arms itself.
   void watch_liveness();
+  /// The access log line of an upgrade that was not accepted (refused, or the connection failed).
+  void log_unaccepted(std::string_view method, std::size_t bytes_out) const;
+  void log_session_end() const;
 
   websocket::stream<write_gatherer<close_code_filter<Stream>>> ws_;
   std::optional<http::request> upgrade_;  // until the handshake is over
@@ -113,6 +121,14 @@ class ws_session final : public signaling::peer_connection, public std::enable_s
   std::optional<signaling::peer_info> registered_;
   presence_lease presence_;  // the only way this session takes its registration offline
   std::optional<runtime::connection_registry::entry> registration_;
+  // For the access log line.
+  http::request_origin origin_;
+  clock::time_point created_at_ = clock::now();
+  unsigned handshake_status_ = 0;  // of the answer to the upgrade; 101 once accepted
+  std::uint64_t bytes_in_ = 0;     // message payloads
+  std::uint64_t bytes_out_ = 0;    // frames of messages
+  std::uint64_t messages_in_ = 0;
+  std::uint64_t messages_out_ = 0;
 };
 
 }  // namespace sig::ws

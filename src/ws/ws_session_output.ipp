@@ -183,6 +183,8 @@ asio::awaitable<void> ws_session<Stream>::write_loop() {
         break;
       }
       for (const auto kind : sent) context_.metrics.ws_sent(static_cast<std::size_t>(kind));
+      messages_out_ += sent.size();
+      bytes_out_ += bytes;
       continue;
     }
     if (closing_) {
