@@ -84,6 +84,9 @@ class ws_session final : public signaling::peer_connection, public std::enable_s
   void drain_inbox();
   /// Enforces the registration deadline and the idle timeout; re-arms itself.
   void watch_liveness();
+  /// The "ice_servers" of this session's user now (empty when none are offered), and when to send
+  /// fresh TURN credentials (ice_refresh_at_).
+  std::string issue_ice_servers();
 
   websocket::stream<write_gatherer<close_code_filter<Stream>>> ws_;
   std::optional<http::request> upgrade_;  // until the handshake is over
@@ -107,6 +110,9 @@ class ws_session final : public signaling::peer_connection, public std::enable_s
   clock::time_point opened_at_;
   clock::time_point last_inbound_;
   clock::time_point next_ping_;
+  // When the writer sends fresh TURN credentials: it wakes for that as it does for pings, so that
+  // the refresh costs no timer of its own. max(): never (no TURN, or not registered).
+  clock::time_point ice_refresh_at_ = clock::time_point::max();
   token_bucket rate_;
   domain::id user_id_ = 0;
   std::optional<runtime::keyed_slots::slot> user_slot_;  // one of the user's WebSockets, while it lives
