@@ -78,7 +78,8 @@ asio::awaitable<api::api_response> dispatch(const request& req, session_context&
     if (!authenticated) co_return api::error_response(authenticated.error());
     token = std::move(*authenticated);
   }
-  api::api_request request{path, req[bhttp::field::content_type], req.body(), match.params, std::nullopt};
+  api::api_request request{path,         req[bhttp::field::content_type], req.body(), match.params,
+                           std::nullopt, req[bhttp::field::authorization]};
   co_return co_await run_throttled(*match.matched, request, token, context, client);
 }
 
