@@ -20,6 +20,8 @@ packages=(
   dpkg-dev file adduser systemd
   # the browser test (tests/browser): Debian's headless Chromium, driven by playwright-core from npm
   chromium
+  # a TURN server the ICE tests start themselves (tests/e2e/turn_harness.py)
+  coturn
   # fuzzing: libFuzzer with ASan + UBSan (scripts/fuzz.sh; Clang 14 cannot compile std::expected)
   clang-19 libclang-rt-19-dev llvm-19
 )

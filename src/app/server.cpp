@@ -52,6 +52,8 @@ ws::ws_options websocket_options(const server_config& config) {
   options.queue_limit = static_cast<std::size_t>(config.ws_queue_limit_bytes);
   options.rate_per_second = config.ws_rate_limit_per_second;
   options.rate_burst = static_cast<double>(config.ws_rate_limit_burst);
+  options.ice = ws::ice_options{config.stun_urls, config.turn_urls, config.turn_secret,
+                                std::chrono::seconds(config.turn_credential_ttl_seconds)};
   return options;
 }
 
@@ -189,6 +191,7 @@ int run_server(const server_config& config) {
       metrics, api::api_policy{config.max_addresses_per_member}};
   api::credential_throttle throttle(throttle_settings(config));
   services.throttle = &throttle;
+  services.metrics_token = config.metrics_token;
   http::connection_admission admission(admission_limits(config));
 
   runtime::worker_pool database_pool(database_threads, static_cast<std::size_t>(config.database_queue_limit));

@@ -79,7 +79,8 @@ asio::awaitable<api::api_response> dispatch(const request& req, session_context&
     token = std::move(*authenticated);
     outcome.user_id = token->user_id;
   }
-  api::api_request request{path, req[bhttp::field::content_type], req.body(), match.params, std::nullopt};
+  api::api_request request{path,         req[bhttp::field::content_type], req.body(), match.params,
+                           std::nullopt, req[bhttp::field::authorization]};
   co_return co_await run_throttled(*match.matched, request, token, context, client);
 }
 

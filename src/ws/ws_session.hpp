@@ -92,6 +92,9 @@ class ws_session final : public signaling::peer_connection, public std::enable_s
   /// The access log line of an upgrade that was not accepted (refused, or the connection failed).
   void log_unaccepted(std::string_view method, std::size_t bytes_out) const;
   void log_session_end() const;
+  /// The "ice_servers" of this session's user now (empty when none are offered), and when to send
+  /// fresh TURN credentials (ice_refresh_at_).
+  std::string issue_ice_servers();
 
   websocket::stream<write_gatherer<close_code_filter<Stream>>> ws_;
   std::optional<http::request> upgrade_;  // until the handshake is over
@@ -115,6 +118,9 @@ class ws_session final : public signaling::peer_connection, public std::enable_s
   clock::time_point opened_at_;
   clock::time_point last_inbound_;
   clock::time_point next_ping_;
+  // When the writer sends fresh TURN credentials: it wakes for that as it does for pings, so that
+  // the refresh costs no timer of its own. max(): never (no TURN, or not registered).
+  clock::time_point ice_refresh_at_ = clock::time_point::max();
   token_bucket rate_;
   domain::id user_id_ = 0;
   std::optional<runtime::keyed_slots::slot> user_slot_;  // one of the user's WebSockets, while it lives

@@ -348,7 +348,8 @@ asio::awaitable<std::optional<signaling::peer_info>> ws_session<Stream>::join_al
   peer.organization_id = organization.organization_id;
   peer.virtual_ip = allocation.address;
   presence_.joining(peer);
-  const auto epoch = context_.hub.join(this->shared_from_this(), peer, organization.subnet, ticket);
+  const auto epoch =
+      context_.hub.join(this->shared_from_this(), peer, organization.subnet, ticket, issue_ice_servers());
   if (epoch) peer.registration = *epoch;
   presence_.joined(epoch ? std::optional(peer) : std::nullopt);
   if (!epoch) co_return std::nullopt;
@@ -367,10 +368,12 @@ asio::awaitable<std::optional<signaling::peer_info>> ws_session<Stream>::join_cl
     auto resume = std::make_shared<decltype(handler)>(std::move(handler));
     auto work = asio::make_work_guard(ws_.get_executor());
     context_.cluster->register_peer(
-        {std::move(claim), this->shared_from_this(), [resume, work](cluster::registration_outcome outcome) mutable {
+        {std::move(claim), this->shared_from_this(),
+         [resume, work](cluster::registration_outcome outcome) mutable {
            asio::post(work.get_executor(),
                       [resume, outcome = std::move(outcome)]() mutable { (*resume)(std::move(outcome)); });
-         }});
+         },
+         issue_ice_servers()});
   };
   const cluster::registration_outcome outcome =
       co_await asio::async_initiate<decltype(asio::use_awaitable), void(cluster::registration_outcome)>(
@@ -383,6 +386,14 @@ asio::awaitable<std::optional<signaling::peer_info>> ws_session<Stream>::join_cl
   }
   presence_.joined(*outcome);
   co_return *outcome;  // online even if closing meanwhile: the session's end takes it offline
+}
+
+template <class Stream>
+std::string ws_session<Stream>::issue_ice_servers() {
+  const ice_options& ice = context_.options.ice;
+  if (!ice.offered()) return {};
+  if (ice.issues_credentials()) ice_refresh_at_ = clock::now() + credential_refresh_delay(ice.credential_ttl);
+  return ice_servers_for(ice, user_id_, now_micros() / 1'000'000);
 }
 
 template <class Stream>
