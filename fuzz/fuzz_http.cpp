@@ -139,7 +139,8 @@ class server_fixture {
 
  private:
   asio::awaitable<void> serve(const request& req, std::optional<response>& answer) {
-    answer = co_await sig::http::handle_request(req, context_);
+    sig::http::request_outcome outcome;
+    answer = co_await sig::http::handle_request(req, context_, {}, outcome);
   }
 
   fs::path directory_;

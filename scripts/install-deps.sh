@@ -17,6 +17,13 @@ packages=(
   # start themselves (scripts/test-postgres.sh), nginx as the cluster's load balancer
   libgtest-dev libgmock-dev python3 python3-pytest python3-requests python3-websockets python3-jwt
   python3-psycopg2 postgresql nginx-light curl openssl
+  # the Debian package (tests/package/test_deb.sh): cpack's DEB generator runs dpkg-shlibdeps
+  # (dpkg-dev) and file; postinst runs adduser; systemd-analyze checks the unit
+  dpkg-dev file adduser systemd
+  # the browser test (tests/browser): Debian's headless Chromium, driven by playwright-core from npm
+  chromium
+  # a TURN server the ICE tests start themselves (tests/e2e/turn_harness.py)
+  coturn
   # fuzzing: libFuzzer with ASan + UBSan (scripts/fuzz.sh; Clang 14 cannot compile std::expected)
   clang-19 libclang-rt-19-dev llvm-19
 )

@@ -2,7 +2,8 @@
 
 Two servers ("targets"):
   ours      build/bench/bin/signaling-server (C++), Argon2id, SQLite
-  baseline  $BASELINE_RUN (default ../shared/baseline/seed_fastapi/run.sh) (FastAPI + uvicorn), bcrypt cost 12, SQLite
+  baseline  $BASELINE_RUN (optional, outside this repository; default ../shared/baseline/seed_fastapi/run.sh)
+            (FastAPI + uvicorn), bcrypt cost 12, SQLite
 Each benchmark starts a fresh server with a fresh SQLite database in a temp directory. Ours runs
 with its abuse limits off (OURS_LIMITS_OFF).
 """
@@ -27,9 +28,18 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 OURS_BIN = Path(os.environ.get("OURS_BIN", ROOT / "build/bench/bin/signaling-server")).resolve()
 # The FastAPI baseline is optional input from outside this repository: BASELINE_RUN names its
-# run.sh; by default a checkout beside this repository (../shared/baseline/seed_fastapi).
+# run.sh; unset, BASELINE_RUN is a checkout beside this repository (../shared/baseline/seed_fastapi).
 BASELINE_RUN = Path(os.environ.get("BASELINE_RUN", ROOT.parent / "shared/baseline/seed_fastapi/run.sh"))
 RESULTS = Path(os.environ.get("BENCH_RESULTS", ROOT / "bench/results"))
+
+
+def repo_path(path):
+    """How a result file names a path: relative to the repository when inside it, else the bare
+    file name (results are committed: no path of the machine that measured them)."""
+    path = Path(path).resolve()
+    return str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else path.name
+
+
 SECRET_KEY = "bench-secret-key-0123456789abcdef0123456789abcdef"
 PASSWORD = "password123"
 TARGETS = ("ours", "baseline")

@@ -278,7 +278,7 @@ def write_results(path, attempts):
     Path(path).write_text(json.dumps({
         "what": "bench/native/check.py: ratios ours ÷ sig-ceiling at the check's sizes",
         "date": time.strftime("%Y-%m-%dT%H:%M:%S"), "commit": git_commit(),
-        "ours_bin": str(common.OURS_BIN), "ours_bin_mtime": binary_time(), "nproc": os.cpu_count(),
+        "ours_bin": common.repo_path(common.OURS_BIN), "ours_bin_mtime": binary_time(), "nproc": os.cpu_count(),
         "loadavg": open("/proc/loadavg").read().split()[:3], "scenarios": scenarios}, indent=1) + "\n")
     print(f"wrote {shown(path)}")
 

@@ -336,7 +336,7 @@ def main():
                 record = {
                     "scenario": scenario, "date": time.strftime("%Y-%m-%dT%H:%M:%S"), "loadavg": loadavg,
                     "nproc": os.cpu_count(), "processes": a.processes, "loadgen_args": args, "server_env": env,
-                    "server_bin": str(original), "server_sha256": digest, "server_bin_mtime": built,
+                    "server_bin": common.repo_path(original), "server_sha256": digest, "server_bin_mtime": built,
                     "git_head_at_run": head, "server_sources_dirty_at_run": sources_dirty, "postgres": pg_version,
                     "what": ("sig-loadgen --ports: agents' WebSockets round-robin over K server processes on one "
                              "PostgreSQL (fresh schema per run); k1 = one process on the same PostgreSQL"),

@@ -222,7 +222,9 @@ def run_one(scenario, target, args, timeout):
             cmd += ["--server-pid", str(server.pid)]
         if target == "baseline":
             cmd += ["--tokens-file", baseline_tokens(server, users_needed(scenario, args), tmp)]
-        print("   $ " + " ".join(cmd[:2] + cmd[4:]), flush=True)
+        # As recorded: no path of this machine (the binary by name, the temporary tokens file hidden).
+        shown = " ".join(["sig-loadgen", scenario] + ["<tokens-file>" if w.startswith(tmp) else w for w in cmd[4:]])
+        print("   $ " + shown, flush=True)
         cpu0, kids0 = server.cpu_seconds(), resource.getrusage(resource.RUSAGE_CHILDREN)
         t0 = time.perf_counter()
         try:
@@ -235,7 +237,7 @@ def run_one(scenario, target, args, timeout):
         # CPU over the whole run, set-up included: which side was busy.
         res.update(server_cpu_s=round(server.cpu_seconds() - cpu0, 2),
                    loadgen_cpu_s=round(kids.ru_utime + kids.ru_stime - kids0.ru_utime - kids0.ru_stime, 2),
-                   run_wall_s=round(wall, 2), cmd=" ".join(cmd[:2] + cmd[4:]))
+                   run_wall_s=round(wall, 2), cmd=shown)
         if target != "ceiling" and server.proc.poll() is not None:
             res["ok"] = False
             res.setdefault("failures", []).append(f"{target} exited with {server.proc.returncode}")

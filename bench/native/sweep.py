@@ -166,7 +166,7 @@ def run_sweep(name, sweep, targets, quick, data):
                          "loadavg": open("/proc/loadavg").read().split()[:3], "result": res})
             if not res.get("ok"):
                 failures.append(f"{name} {target} x={x}: {'; '.join(res.get('failures', []))}")
-    data.update(runs=runs, quick=quick, nproc=os.cpu_count(), ours_bin=str(common.OURS_BIN))
+    data.update(runs=runs, quick=quick, nproc=os.cpu_count(), ours_bin=common.repo_path(common.OURS_BIN))
     return failures
 
 

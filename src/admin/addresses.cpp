@@ -48,7 +48,6 @@ void add_address_commands(command_set& commands) {
         if (!organization) return 1;
         const auto done = db->release({organization->organization_id, organization->owner_id, *address, true});
         if (!done) return refused(c.err, done.error());
-        note_freed_addresses(*db, *done, c.err);
         print_rows(c.out, json::array{allocation_record(done->released.front())}, c.json);
         return 0;
       });

@@ -52,7 +52,6 @@ void add_member_commands(command_set& commands) {
                          const auto done = db->remove_member(
                              {organization->organization_id, organization->owner_id, user->user_id, true});
                          if (!done) return refused(c.err, done.error());
-                         note_freed_addresses(*db, *done, c.err);
                          print_record(c.out,
                                       {{"organization_id", organization->organization_id},
                                        {"removed_user", user->user_id},

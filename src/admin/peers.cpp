@@ -1,5 +1,6 @@
 // `signaling-server peers list`: who is online, from the presence table that the server
-// processes of a PostgreSQL cluster share. SQLite keeps presence in the server's memory only.
+// processes of a PostgreSQL cluster share. A SQLite database belongs to its one running server
+// (the commands run while it is stopped), which keeps presence in memory.
 #include "admin/command_set.hpp"
 #include "admin/output.hpp"
 #include "admin/records.hpp"
@@ -26,8 +27,8 @@ void add_peer_commands(command_set& commands) {
                  auto* cluster = db->cluster();
                  if (!cluster) {
                    c.err << "peers list needs the PostgreSQL backend, where presence lives in the database; with "
-                            "SQLite it is in the running server's memory: ask it with GET "
-                            "/organizations/{org_id}/peers\n";
+                            "SQLite it is in the running server's memory: ask the server (GET "
+                            "/organizations/{org_id}/peers)\n";
                    return 1;
                  }
                  auto online = cluster->listen({})->presence_snapshot();

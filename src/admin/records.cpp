@@ -74,12 +74,6 @@ std::optional<domain::organization> find_organization(store::store& db, domain::
   return found->organization;
 }
 
-void note_freed_addresses(store::store& db, const store::removal& done, std::ostream& err) {
-  if (db.cluster() || done.released.empty()) return;
-  err << "note: SQLite keeps no presence; a running server is not told of this change, and an agent online on a "
-         "freed address stays connected until it reconnects (the REST API closes such sessions at once)\n";
-}
-
 int refused(std::ostream& err, const error& why) {
   err << why.message() << "\n";
   return 1;

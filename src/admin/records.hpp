@@ -24,11 +24,6 @@ std::optional<domain::user> find_user(store::store& db, const std::string& id_or
 /// An organization by id; the reason on `err` when none.
 std::optional<domain::organization> find_organization(store::store& db, domain::id organization_id, std::ostream& err);
 
-/// After a change that freed addresses: on SQLite, says that a running server is not told (its
-/// sessions on them stay open until they reconnect). PostgreSQL refuses such changes instead
-/// while an address is online (errc::peer_online).
-void note_freed_addresses(store::store& db, const store::removal& done, std::ostream& err);
-
 /// Prints a refused change (its detail) and returns the exit status 1.
 int refused(std::ostream& err, const error& why);
 

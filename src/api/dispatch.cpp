@@ -5,6 +5,7 @@
 #include "core/clock.hpp"
 #include "service/accounts.hpp"
 
+#include <sodium.h>
 #include <spdlog/spdlog.h>
 
 #include <cctype>
@@ -20,6 +21,12 @@ std::string_view bearer_token(std::string_view authorization) noexcept {
   while (!token.empty() && token.front() == ' ') token.remove_prefix(1);
   while (!token.empty() && token.back() == ' ') token.remove_suffix(1);
   return token;
+}
+
+bool bearer_matches(std::string_view authorization, std::string_view expected) noexcept {
+  const std::string_view token = bearer_token(authorization);
+  return !expected.empty() && token.size() == expected.size() &&
+         sodium_memcmp(token.data(), expected.data(), expected.size()) == 0;
 }
 
 result<auth::token_claims> authenticate_bearer(std::string_view authorization, const auth::jwt_codec& tokens) {

@@ -19,6 +19,11 @@ result<auth::token_claims> authenticate_bearer(std::string_view authorization, c
 /// The token of an "Authorization: Bearer" header, or empty.
 std::string_view bearer_token(std::string_view authorization) noexcept;
 
+/// Whether `authorization` is "Bearer <expected>". The tokens are compared in constant time (a
+/// length check first: the length of a token is no secret), so that the answer's timing tells
+/// nothing of how much of a guess was right.
+bool bearer_matches(std::string_view authorization, std::string_view expected) noexcept;
+
 /// Loads the caller for routes that need one (401 if the user is gone or the token revoked), then
 /// runs the handler. Never throws.
 api_response run_route(const route& r, api_request& request, const std::optional<auth::token_claims>& token,

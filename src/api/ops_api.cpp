@@ -1,4 +1,5 @@
 // Operations: liveness, readiness, metrics and the OpenAPI document (PROTOCOL.md §6).
+#include "api/dispatch.hpp"
 #include "api/handlers.hpp"
 #include "api/responses.hpp"
 #include "core/embedded.hpp"
@@ -15,7 +16,10 @@ api_response readyz(const api_request&, api_services& services) {
   return json_response(boost::json::object{{"status", "ready"}});
 }
 
-api_response metrics(const api_request&, api_services& services) {
+// METRICS_TOKEN: the figures (who is online, how much traffic) are for the operator's scraper only.
+api_response metrics(const api_request& request, api_services& services) {
+  if (!services.metrics_token.empty() && !bearer_matches(request.authorization, services.metrics_token))
+    return error_response(errc::not_authenticated);
   return api_response{
       200, services.metrics.render(services.presence.online_count()), "text/plain; version=0.0.4; charset=utf-8", {}};
 }

@@ -20,6 +20,7 @@ struct api_request {
   std::string_view body;
   path_params params;
   std::optional<domain::user> caller;  // set for routes that need a user, before the handler runs
+  std::string_view authorization{};    // the Authorization header (for tokens other than users')
 
   std::string_view param(std::string_view name) const noexcept {
     for (const auto& [key, value] : params)

@@ -23,6 +23,7 @@ struct api_services {
   const telemetry::metrics& metrics;
   api_policy policy{};
   credential_throttle* throttle = nullptr;  // null: /login and /register are not throttled
+  std::string metrics_token{};              // METRICS_TOKEN; empty: /metrics is open
 };
 
 }  // namespace sig::api

@@ -109,7 +109,17 @@ int administration::run(const server_config& config) {
   config_ = &config;
   const auto location = store::parse_database_url(config.database_url);
   admin::admin_context context{
-      [location] { return store::open_store(location, 1); },
+      [location]() -> std::unique_ptr<store::store> {
+        try {
+          return store::open_store(location, 1);
+        } catch (const store::store_unavailable& e) {
+          if (location.kind != store::backend::sqlite || std::string_view(e.what()).find("locked") == std::string::npos)
+            throw;
+          throw std::runtime_error("the SQLite database " + location.target +
+                                   " is in use: a SQLite database belongs to the one server that runs on it, so stop "
+                                   "the server first (with PostgreSQL, these commands run beside the servers)");
+        }
+      },
       [&config] { return make_hasher(config); },
       std::cout,
       std::cerr,

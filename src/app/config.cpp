@@ -4,6 +4,7 @@
 
 #include "app/dotenv.hpp"
 #include "auth/jwt.hpp"
+#include "domain/ice_uri.hpp"
 
 #include <CLI/CLI.hpp>
 #include <boost/asio/ip/address.hpp>
@@ -82,6 +83,9 @@ constexpr std::array integer_settings{
                     "Outbound bytes waiting per connection (the write in progress and the agent's own registration "
                     "answer aside) before it is dropped as too slow (close 1013)",
                     &server_config::ws_queue_limit_bytes, 4096, 1024 * 1024 * 1024},
+    integer_setting{"TURN_CREDENTIAL_TTL_SECONDS", "--turn-credential-ttl-seconds",
+                    "Lifetime of the TURN credentials given to agents (fresh ones are sent at 80 % of it)",
+                    &server_config::turn_credential_ttl_seconds, 1, 7 * 24 * 3600},
     integer_setting{"WS_RATE_LIMIT_BURST", "--ws-rate-limit-burst", "Messages a connection may send in a burst",
                     &server_config::ws_rate_limit_burst, 1, 1'000'000},
 };
@@ -138,6 +142,12 @@ constexpr std::array text_settings{
     text_setting{"TLS_CERT_FILE", "--tls-cert-file", "PEM certificate chain: serve HTTPS and WSS (with TLS_KEY_FILE)",
                  &server_config::tls_cert_file},
     text_setting{"TLS_KEY_FILE", "--tls-key-file", "PEM private key of the certificate", &server_config::tls_key_file},
+    text_setting{"TURN_SECRET", "--turn-secret",
+                 "Secret shared with the TURN server (coturn: use-auth-secret, static-auth-secret); needs TURN_URLS",
+                 &server_config::turn_secret},
+    text_setting{"METRICS_TOKEN", "--metrics-token",
+                 "GET /metrics requires \"Authorization: Bearer <token>\" (at least 16 bytes; unset: open)",
+                 &server_config::metrics_token},
     text_setting{"LOG_LEVEL", "--log-level", "trace, debug, info, warn, error, critical or off",
                  &server_config::log_level},
     text_setting{"LOG_FORMAT", "--log-format", "text or json (one JSON object per line)", &server_config::log_format},
@@ -155,6 +165,35 @@ std::vector<std::string> split_list(const std::string& text) {
     start = comma + 1;
   }
   return items;
+}
+
+constexpr std::size_t min_metrics_token_bytes = 16;
+
+// STUN_URLS / TURN_URLS as lists of URIs of their kind; an empty string when they are good, else
+// what is wrong.
+std::string ice_urls_problem(const std::vector<std::string>& urls, domain::ice_server_kind kind) {
+  const bool stun = kind == domain::ice_server_kind::stun;
+  for (const auto& url : urls)
+    if (!domain::is_valid_ice_uri(url, kind))
+      return std::string(stun ? "STUN_URLS" : "TURN_URLS") + ": not a " +
+             (stun ? "stun: or stuns:" : "turn: or turns:") + " URI (scheme:host[:port]" +
+             (stun ? "" : "[?transport=udp|tcp]") + "): " + url;
+  return {};
+}
+
+std::string ice_and_metrics_problem(const server_config& config) {
+  if (auto problem = ice_urls_problem(config.stun_urls, domain::ice_server_kind::stun); !problem.empty())
+    return problem;
+  if (auto problem = ice_urls_problem(config.turn_urls, domain::ice_server_kind::turn); !problem.empty())
+    return problem;
+  if (!config.turn_urls.empty() && config.turn_secret.empty())
+    return "TURN_URLS needs TURN_SECRET: the secret shared with the TURN server (coturn's static-auth-secret)";
+  if (config.turn_urls.empty() && !config.turn_secret.empty())
+    return "TURN_SECRET is set but TURN_URLS is not: no TURN server would use it";
+  if (!config.metrics_token.empty() && config.metrics_token.size() < min_metrics_token_bytes)
+    return "METRICS_TOKEN is too short: " + std::to_string(config.metrics_token.size()) + " bytes; it needs at least " +
+           std::to_string(min_metrics_token_bytes) + " (generate one with: openssl rand -hex 32)";
+  return {};
 }
 
 }  // namespace
@@ -180,6 +219,13 @@ std::optional<server_config> load_config(int argc, char** argv, int& exit_code,
   cli.add_option("--cors-origins", cors, "Comma-separated origins allowed by CORS (* for any, empty for none)")
       ->envname("CORS_ORIGINS")
       ->capture_default_str();
+  std::string stun_urls;
+  cli.add_option("--stun-urls", stun_urls, "Comma-separated stun:/stuns: URIs offered to agents as ICE servers")
+      ->envname("STUN_URLS");
+  std::string turn_urls;
+  cli.add_option("--turn-urls", turn_urls,
+                 "Comma-separated turn:/turns: URIs offered to agents with credentials (needs TURN_SECRET)")
+      ->envname("TURN_URLS");
   std::string trusted_proxies;
   cli.add_option("--trusted-proxies", trusted_proxies,
                  "Comma-separated addresses of reverse proxies whose X-Forwarded-For is believed")
@@ -188,6 +234,11 @@ std::optional<server_config> load_config(int argc, char** argv, int& exit_code,
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "critical", "off"}))
       ->capture_default_str();
   cli.get_option("--log-format")->check(CLI::IsMember({"text", "json"}))->capture_default_str();
+  cli.add_option("--access-log", config.access_log,
+                 "on or off: one line per HTTP request and per WebSocket session, at info level (logger \"access\")")
+      ->envname("ACCESS_LOG")
+      ->check(CLI::IsMember({"on", "off"}))
+      ->default_str("on");
   cli.get_option("--host")->capture_default_str();
   cli.get_option("--database-url")->capture_default_str();
   if (add_commands) add_commands(cli);
@@ -199,6 +250,13 @@ std::optional<server_config> load_config(int argc, char** argv, int& exit_code,
   }
   config.cors_origins = split_list(cors);
   config.trusted_proxies = split_list(trusted_proxies);
+  config.stun_urls = split_list(stun_urls);
+  config.turn_urls = split_list(turn_urls);
+  if (const auto problem = ice_and_metrics_problem(config); !problem.empty()) {
+    std::cerr << problem << "\n";
+    exit_code = 2;
+    return std::nullopt;
+  }
   for (const auto& proxy : config.trusted_proxies) {
     boost::system::error_code ec;
     boost::asio::ip::make_address(proxy, ec);

@@ -57,8 +57,14 @@ struct server_config {
   std::vector<std::string> cors_origins{"*"};
   std::string tls_cert_file;  // both set: HTTPS and WSS only
   std::string tls_key_file;
+  std::vector<std::string> stun_urls;  // ICE servers offered to agents at registration
+  std::vector<std::string> turn_urls;
+  std::string turn_secret;  // coturn's static-auth-secret: required with turn_urls
+  std::int64_t turn_credential_ttl_seconds = 86'400;
+  std::string metrics_token;  // empty: /metrics is open; else it needs "Authorization: Bearer <token>"
   std::string log_level = "info";
   std::string log_format = "text";
+  bool access_log = true;  // one line per request and per WebSocket session (logger "access")
 };
 
 /// Parses and validates; prints help or errors and returns nullopt with `exit_code` set when the

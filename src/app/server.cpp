@@ -2,6 +2,7 @@
 #include "app/server.hpp"
 
 #include "app/credentials.hpp"
+#include "app/logging.hpp"
 
 #include "api/routes.hpp"
 #include "cluster/cluster_node.hpp"
@@ -51,6 +52,8 @@ ws::ws_options websocket_options(const server_config& config) {
   options.queue_limit = static_cast<std::size_t>(config.ws_queue_limit_bytes);
   options.rate_per_second = config.ws_rate_limit_per_second;
   options.rate_burst = static_cast<double>(config.ws_rate_limit_burst);
+  options.ice = ws::ice_options{config.stun_urls, config.turn_urls, config.turn_secret,
+                                std::chrono::seconds(config.turn_credential_ttl_seconds)};
   return options;
 }
 
@@ -188,6 +191,7 @@ int run_server(const server_config& config) {
       metrics, api::api_policy{config.max_addresses_per_member}};
   api::credential_throttle throttle(throttle_settings(config));
   services.throttle = &throttle;
+  services.metrics_token = config.metrics_token;
   http::connection_admission admission(admission_limits(config));
 
   runtime::worker_pool database_pool(database_threads, static_cast<std::size_t>(config.database_queue_limit));
@@ -200,8 +204,11 @@ int run_server(const server_config& config) {
   options.cors_origins = config.cors_origins;
   const ws::ws_options websocket = websocket_options(config);
   runtime::keyed_slots websockets_per_user(static_cast<std::size_t>(config.max_websockets_per_user));
-  ws::ws_context websocket_context{websocket,   hub,     services,   database_pool,
-                                   connections, metrics, node.get(), &websockets_per_user};
+  const http::access_log access(
+      config.access_log ? make_access_logger(config.log_format) : nullptr,
+      config.log_format == "json" ? http::access_log_format::json : http::access_log_format::text);
+  ws::ws_context websocket_context{
+      websocket, hub, services, database_pool, connections, metrics, node.get(), &websockets_per_user, &access};
   const auto tls = tls_context(config);
   http::session_context context{.options = options,
                                 .routes = api::rest_routes(),
@@ -214,13 +221,15 @@ int run_server(const server_config& config) {
                                 .upgrade = {},
                                 .upgrade_tls = {},
                                 .upgrade_paths = websocket_paths,
-                                .admission = &admission};
-  context.upgrade = [&websocket_context](http::tcp::socket socket, http::request upgrade, http::connection_pass pass) {
-    ws::start_ws_session(std::move(socket), std::move(upgrade), websocket_context, std::move(pass));
+                                .admission = &admission,
+                                .access = &access};
+  context.upgrade = [&websocket_context](http::tcp::socket socket, http::request upgrade, http::connection_pass pass,
+                                         http::request_origin origin) {
+    ws::start_ws_session(std::move(socket), std::move(upgrade), websocket_context, std::move(pass), std::move(origin));
   };
-  context.upgrade_tls = [&websocket_context](http::tls_stream stream, http::request upgrade,
-                                             http::connection_pass pass) {
-    ws::start_ws_session(std::move(stream), std::move(upgrade), websocket_context, std::move(pass));
+  context.upgrade_tls = [&websocket_context](http::tls_stream stream, http::request upgrade, http::connection_pass pass,
+                                             http::request_origin origin) {
+    ws::start_ws_session(std::move(stream), std::move(upgrade), websocket_context, std::move(pass), std::move(origin));
   };
 
   const std::size_t io_threads = threads_or_cores(config.io_threads);

@@ -202,8 +202,8 @@ void publisher::join_claimed(batch& work, std::vector<result<store::claimed_pres
       r.done(std::unexpected(claimed.error()));
       continue;
     }
-    const auto epoch =
-        hub_.join(r.connection, claimed->peer, claimed->target.organization.subnet, claimed->peer.registration);
+    const auto epoch = hub_.join(r.connection, claimed->peer, claimed->target.organization.subnet,
+                                 claimed->peer.registration, r.ice_servers_json);
     r.done(epoch ? std::optional<domain::peer_info>(claimed->peer) : std::nullopt);
   }
 }

@@ -20,6 +20,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -34,6 +35,7 @@ struct registration {
   store::presence_claim claim;
   std::shared_ptr<signaling::peer_connection> connection;
   std::function<void(registration_outcome)> done;  // called on the publisher's thread
+  std::string ice_servers_json;                    // for the register_agent_response; empty: none
 };
 
 /// The channels of a cluster: one for presence, one per process for what is addressed to it.

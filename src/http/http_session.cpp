@@ -3,6 +3,7 @@
 
 #include "http/client_address.hpp"
 #include "http/request_handler.hpp"
+#include "http/request_id.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/post.hpp>
@@ -24,6 +25,7 @@ constexpr auto tls_handshake_timeout = std::chrono::seconds(10);
 // On shutdown, how long a connection that has not sent its first request yet (it was accepted
 // just before) is given to send it: a client that connected expects an answer.
 constexpr auto shutdown_first_request_grace = std::chrono::seconds(2);
+constexpr std::string_view request_id_header = "X-Request-Id";
 
 // Shared with the shutdown callback, which may only touch it on the session's strand.
 template <class Stream>
@@ -67,24 +69,68 @@ bool is_upgrade_path(const request& req, const session_context& context) {
   return std::find(context.upgrade_paths.begin(), context.upgrade_paths.end(), path) != context.upgrade_paths.end();
 }
 
+// Returns the bytes written. `request_id` (none on interim responses) is echoed as X-Request-Id.
 template <class Stream>
-asio::awaitable<void> send(Stream& stream, response res, const session_context& context) {
+asio::awaitable<std::size_t> send(Stream& stream, response res, const session_context& context,
+                                  std::string_view request_id = {}) {
   res.set(bhttp::field::server, "signaling-server");
+  if (!request_id.empty()) res.set(request_id_header, request_id);
   const unsigned status = res.result_int();
   // No length on 1xx, 204 and 304; a HEAD response carries the length of the body it omits.
   if (status >= 200 && status != 204 && status != 304 && !res.has_content_length()) res.prepare_payload();
   beast::get_lowest_layer(stream).expires_after(context.options.write_timeout);
-  co_await bhttp::async_write(stream, res, as_result);
+  auto [ec, bytes] = co_await bhttp::async_write(stream, res, as_result);
+  co_return bytes;
+}
+
+// One request as the access log sees it once it is answered. `head` may be a request whose header
+// or body could not be read whole (answered 400, 413, 431 or 501).
+struct answered_request {
+  const request& head;
+  std::string_view route;  // a template from the route table, else the path (loggable_path)
+  unsigned status;
+  std::chrono::steady_clock::time_point started;
+  std::uint64_t bytes_in;
+  std::size_t bytes_out;
+  std::string_view client;
+  std::int64_t user_id;
+  std::string_view request_id;
+};
+
+void log_request(const session_context& context, const answered_request& answered) {
+  if (!context.access || !context.access->enabled()) return;
+  context.access->request({.method = answered.head.method_string(),
+                           .route = answered.route,
+                           .status = answered.status,
+                           .duration = std::chrono::steady_clock::now() - answered.started,
+                           .bytes_in = answered.bytes_in,
+                           .bytes_out = answered.bytes_out,
+                           .client = answered.client,
+                           .user_id = answered.user_id,
+                           .request_id = answered.request_id});
+}
+
+// Answers a request that could not be read whole (`head` is what was read of it), and logs it.
+template <class Stream>
+asio::awaitable<void> refuse_request(Stream& stream, const session_context& context, const request& head,
+                                     std::uint64_t bytes_in, std::chrono::steady_clock::time_point started,
+                                     const asio::ip::address& peer, response refusal) {
+  const std::string request_id = request_id_of(head[request_id_header]);
+  const unsigned status = refusal.result_int();
+  const std::size_t bytes_out = co_await send(stream, std::move(refusal), context, request_id);
+  const std::string client = client_address(peer, head["X-Forwarded-For"], context.admission);
+  log_request(context,
+              {head, loggable_path(head.target()), status, started, bytes_in, bytes_out, client, 0, request_id});
 }
 
 // The WebSocket session gets the bare socket on plain TCP: it keeps its own deadlines, and every
 // move of a beast::tcp_stream allocates a new one (its timers included).
 template <class Stream>
-void hand_over(Stream& stream, request req, session_context& context, connection_pass pass) {
+void hand_over(Stream& stream, request req, session_context& context, connection_pass pass, request_origin origin) {
   if constexpr (std::is_same_v<Stream, tls_stream>)
-    context.upgrade_tls(std::move(stream), std::move(req), std::move(pass));
+    context.upgrade_tls(std::move(stream), std::move(req), std::move(pass), std::move(origin));
   else
-    context.upgrade(stream.release_socket(), std::move(req), std::move(pass));
+    context.upgrade(stream.release_socket(), std::move(req), std::move(pass), std::move(origin));
 }
 
 // Requests until the connection closes; returns true when the connection was handed to a
@@ -102,14 +148,15 @@ asio::awaitable<bool> serve_requests(const std::shared_ptr<session_state<Stream>
     beast::get_lowest_layer(stream).expires_after(context.options.read_timeout);
     if (state->closing) beast::get_lowest_layer(stream).expires_after(shutdown_first_request_grace);
     auto [header_ec, header_bytes] = co_await bhttp::async_read_header(stream, buffer, parser, as_result);
+    const auto started = std::chrono::steady_clock::now();
     if (!header_ec) {
       ++state->requests;
       pass.handshake.reset();
     }
     if (!header_ec && has_unsupported_transfer_coding(parser.get())) {
       state->waiting_for_request = false;
-      co_await send(stream, plain_error(bhttp::status::not_implemented, "Transfer-Encoding not supported", 11),
-                    context);
+      co_await refuse_request(stream, context, parser.get(), header_bytes, started, peer,
+                              plain_error(bhttp::status::not_implemented, "Transfer-Encoding not supported", 11));
       co_return false;
     }
     if (!header_ec && parser.get()[bhttp::field::expect] == "100-continue" && !parser.is_done())
@@ -118,24 +165,33 @@ asio::awaitable<bool> serve_requests(const std::shared_ptr<session_state<Stream>
                                  : co_await bhttp::async_read(stream, buffer, parser, as_result);
     state->waiting_for_request = false;
     if (ec) {
-      if (auto answer = answer_to_read_error(ec)) co_await send(stream, std::move(*answer), context);
+      if (auto answer = answer_to_read_error(ec))
+        co_await refuse_request(stream, context, parser.get(), header_bytes + bytes, started, peer, std::move(*answer));
       co_return false;
     }
 
     request req = parser.release();
+    std::string request_id = request_id_of(req[request_id_header]);
+    std::string client = client_address(peer, req["X-Forwarded-For"], context.admission);
     const bool can_upgrade = std::is_same_v<Stream, tls_stream> ? bool(context.upgrade_tls) : bool(context.upgrade);
     // Every request to the WebSocket paths goes to the WebSocket layer, which refuses what is not a
-    // valid upgrade with a JSON answer (405, 426, 400).
+    // valid upgrade with a JSON answer (405, 426, 400), and logs it.
     if (can_upgrade && is_upgrade_path(req, context)) {
       beast::get_lowest_layer(stream).expires_never();
-      hand_over(stream, std::move(req), context, std::move(pass));
+      hand_over(stream, std::move(req), context, std::move(pass), {std::move(client), std::move(request_id)});
       co_return true;
     }
-    const std::string client = client_address(peer, req["X-Forwarded-For"], context.admission);
-    response res = co_await handle_request(req, context, client);
+    request_outcome outcome;
+    response res = co_await handle_request(req, context, client, outcome);
     res.keep_alive(req.keep_alive() && !state->closing);
     const bool keep_alive = res.keep_alive();
-    co_await send(stream, std::move(res), context);
+    const unsigned status = res.result_int();
+    const std::size_t bytes_out = co_await send(stream, std::move(res), context, request_id);
+    const std::string_view route = outcome.route_index < context.routes.size()
+                                       ? context.routes[outcome.route_index].pattern
+                                       : loggable_path(req.target());
+    log_request(context,
+                {req, route, status, started, header_bytes + bytes, bytes_out, client, outcome.user_id, request_id});
     if (!keep_alive) co_return false;
   }
   co_return false;

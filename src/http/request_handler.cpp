@@ -56,9 +56,9 @@ asio::awaitable<api::api_response> run_throttled(const api::route& route, api::a
   co_return answer;
 }
 
-// `route_index` is set to the matched route's index in context.routes, when one matches.
+// `outcome` is given the matched route's index in context.routes, and the token's user.
 asio::awaitable<api::api_response> dispatch(const request& req, session_context& context, std::string_view client,
-                                            std::size_t& route_index) {
+                                            request_outcome& outcome) {
   const auto target = boost::urls::parse_origin_form(req.target());
   if (!target) co_return api::error_response(errc::malformed_request, "Malformed request target");
   const std::string path = target->path();
@@ -71,14 +71,16 @@ asio::awaitable<api::api_response> dispatch(const request& req, session_context&
     answer.headers.emplace_back("Allow", match.allowed);
     co_return answer;
   }
-  route_index = static_cast<std::size_t>(match.matched - context.routes.data());
+  outcome.route_index = static_cast<std::size_t>(match.matched - context.routes.data());
   std::optional<auth::token_claims> token;
   if (match.matched->who == api::access::user) {
     auto authenticated = api::authenticate_bearer(req[bhttp::field::authorization], context.services.tokens);
     if (!authenticated) co_return api::error_response(authenticated.error());
     token = std::move(*authenticated);
+    outcome.user_id = token->user_id;
   }
-  api::api_request request{path, req[bhttp::field::content_type], req.body(), match.params, std::nullopt};
+  api::api_request request{path,         req[bhttp::field::content_type], req.body(), match.params,
+                           std::nullopt, req[bhttp::field::authorization]};
   co_return co_await run_throttled(*match.matched, request, token, context, client);
 }
 
@@ -92,12 +94,14 @@ response plain_error(bhttp::status status, std::string_view detail, unsigned ver
   return res;
 }
 
-asio::awaitable<response> handle_request(const request& req, session_context& context, std::string_view client) {
+asio::awaitable<response> handle_request(const request& req, session_context& context, std::string_view client,
+                                         request_outcome& outcome) {
   if (is_preflight(req)) co_return preflight_response(context.options.cors_origins, req);
   const auto started = std::chrono::steady_clock::now();
-  std::size_t route_index = telemetry::metrics::unmatched_route;
-  response res = to_beast(co_await dispatch(req, context, client, route_index), req.version());
-  context.metrics.http_request(route_index, res.result_int(), std::chrono::steady_clock::now() - started);
+  response res = to_beast(co_await dispatch(req, context, client, outcome), req.version());
+  context.metrics.http_request(outcome.route_index, res.result_int(), std::chrono::steady_clock::now() - started);
+  // The token verified, but its user is gone or it was revoked: nobody was authenticated.
+  if (res.result() == bhttp::status::unauthorized) outcome.user_id = 0;
   add_cors_headers(context.options.cors_origins, req, res);
   if (req.method() == bhttp::verb::head) {
     res.content_length(res.body().size());

@@ -5,6 +5,7 @@
 
 #include "api/router.hpp"
 #include "api/services.hpp"
+#include "http/access_log.hpp"
 #include "http/admission.hpp"
 #include "http/beast.hpp"
 #include "http/http_options.hpp"
@@ -24,8 +25,10 @@ namespace sig::http {
 /// Take over a connection whose request asks for a WebSocket upgrade (plain and TLS): start the
 /// session that serves it from now on, with the connection's pass, and return. The HTTP session
 /// then ends, and with it everything it held (parser, buffers, its coroutine frames).
-using upgrade_fn = std::function<void(tcp::socket socket, request upgrade_request, connection_pass pass)>;
-using tls_upgrade_fn = std::function<void(tls_stream stream, request upgrade_request, connection_pass pass)>;
+using upgrade_fn =
+    std::function<void(tcp::socket socket, request upgrade_request, connection_pass pass, request_origin origin)>;
+using tls_upgrade_fn =
+    std::function<void(tls_stream stream, request upgrade_request, connection_pass pass, request_origin origin)>;
 
 struct session_context {
   const http_options& options;
@@ -40,6 +43,7 @@ struct session_context {
   tls_upgrade_fn upgrade_tls;
   std::span<const std::string_view> upgrade_paths;  // where the upgrade hooks apply
   connection_admission* admission = nullptr;        // null: every connection is taken on
+  const access_log* access = nullptr;               // null: no access log
 };
 
 }  // namespace sig::http

@@ -78,7 +78,8 @@ std::shared_ptr<peer_connection> hub::end_up_to(organization& org, domain::ipv4 
 }
 
 std::optional<domain::epoch> hub::join(const std::shared_ptr<peer_connection>& connection, peer_info peer,
-                                       const domain::cidr& subnet, domain::epoch ticket) {
+                                       const domain::cidr& subnet, domain::epoch ticket,
+                                       std::string_view ice_servers_json) {
   // "Everything so far" (a disconnect with epoch 0) must cover this registration, wherever its
   // epoch came from.
   for (domain::epoch last = last_epoch_.load(std::memory_order_relaxed);
@@ -100,7 +101,7 @@ std::optional<domain::epoch> hub::join(const std::shared_ptr<peer_connection>& c
       std::vector<const std::string*> existing;
       existing.reserve(org->peers.size());
       for (const auto& [address, e] : org->peers) existing.push_back(&e.json);
-      connection->deliver(registered_message(peer, subnet, existing));
+      connection->deliver(registered_message(peer, subnet, existing, ice_servers_json));
 
       entry& added = org->peers[peer.virtual_ip];
       added = entry{peer, peer_json(peer), connection, true, joins_.fetch_add(1, std::memory_order_acq_rel) + 1};

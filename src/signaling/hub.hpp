@@ -46,8 +46,10 @@ class hub final : public presence_directory {
   /// is that epoch too); 0 in a single process, where the hub numbers it now, so that the last to
   /// join wins. Returns its epoch; nullopt (and `connection` is disconnected) when a later
   /// registration holds the address already, or a removal ended this one (its ticket).
+  /// `ice_servers_json`, when not empty, goes into the register_agent_response as it is.
   std::optional<domain::epoch> join(const std::shared_ptr<peer_connection>& connection, peer_info peer,
-                                    const domain::cidr& subnet, domain::epoch ticket);
+                                    const domain::cidr& subnet, domain::epoch ticket,
+                                    std::string_view ice_servers_json = {});
 
   /// Takes the registration offline and announces it, unless it was replaced or removed already:
   /// a registration goes offline exactly once.

@@ -140,8 +140,23 @@ endpoints apply_update(endpoints current, const update_request& update) {
   return current;
 }
 
+std::string ice_servers_json(std::span<const ice_server> servers) {
+  json::array list;
+  for (const ice_server& server : servers) {
+    if (server.urls.empty()) continue;
+    json::object entry{{"urls", json::array(server.urls.begin(), server.urls.end())}};
+    if (!server.username.empty()) {
+      entry["username"] = server.username;
+      entry["credential"] = server.credential;
+    }
+    list.push_back(std::move(entry));
+  }
+  return json::serialize(list);
+}
+
 shared_message registered_message(const peer_info& self, const domain::cidr& subnet,
-                                  std::span<const std::string* const> existing_peer_json) {
+                                  std::span<const std::string* const> existing_peer_json,
+                                  std::string_view ice_servers_json) {
   std::string text = R"({"type":"register_agent_response","status":"registered","virtual_ip":")";
   text += domain::format_ipv4(self.virtual_ip);
   text += R"(","connection_id":")";
@@ -157,8 +172,20 @@ shared_message registered_message(const peer_info& self, const domain::cidr& sub
   text += std::to_string(self.organization_id);
   text += R"(,"subnet":")";
   text += subnet.to_string();
-  text += R"("})";
+  text.push_back('"');
+  if (!ice_servers_json.empty()) {
+    text += R"(,"ice_servers":)";
+    text += ice_servers_json;
+  }
+  text.push_back('}');
   return share(outbound_kind::registered, std::move(text));
+}
+
+shared_message ice_servers_message(std::string_view ice_servers_json) {
+  std::string text = R"({"type":"ice_servers","ice_servers":)";
+  text += ice_servers_json;
+  text.push_back('}');
+  return share(outbound_kind::ice_servers, std::move(text));
 }
 
 shared_message peer_online_message(const std::string& peer_object_json) {

@@ -18,9 +18,18 @@
 namespace sig::signaling {
 
 /// What the server sends, by type (for metrics); names in outbound_kind_names.
-enum class outbound_kind : std::uint8_t { registered, peer_online, peer_offline, peer_update, signal, pong, error };
-inline constexpr std::array<std::string_view, 7> outbound_kind_names{
-    "register_agent_response", "peer_online", "peer_offline", "peer_update", "signal", "pong", "error"};
+enum class outbound_kind : std::uint8_t {
+  registered,
+  peer_online,
+  peer_offline,
+  peer_update,
+  signal,
+  pong,
+  error,
+  ice_servers
+};
+inline constexpr std::array<std::string_view, 8> outbound_kind_names{
+    "register_agent_response", "peer_online", "peer_offline", "peer_update", "signal", "pong", "error", "ice_servers"};
 
 struct outbound_message {
   outbound_kind kind;
@@ -93,10 +102,23 @@ std::expected<update_request, std::string_view> read_update(const boost::json::o
 /// The endpoints after applying an update.
 endpoints apply_update(endpoints current, const update_request& update);
 
+/// One entry of "ice_servers", WebRTC's RTCIceServer: STUN URLs alone, TURN URLs with credentials.
+struct ice_server {
+  std::span<const std::string> urls;
+  std::string_view username;  // empty: none (and no credential)
+  std::string_view credential;
+};
+/// [{"urls": [...], "username"?, "credential"?}, ...]; entries without URLs are left out.
+std::string ice_servers_json(std::span<const ice_server> servers);
+
 /// {"type": "register_agent_response", "status": "registered", "virtual_ip", "connection_id",
-/// "existing_peers": [...], "peer_id", "organization_id", "subnet"}
+/// "existing_peers": [...], "peer_id", "organization_id", "subnet"} and "ice_servers" when
+/// `ice_servers_json` (from ice_servers_json()) is not empty.
 shared_message registered_message(const peer_info& self, const domain::cidr& subnet,
-                                  std::span<const std::string* const> existing_peer_json);
+                                  std::span<const std::string* const> existing_peer_json,
+                                  std::string_view ice_servers_json = {});
+/// {"type": "ice_servers", "ice_servers": [...]}: fresh TURN credentials before the last expire.
+shared_message ice_servers_message(std::string_view ice_servers_json);
 shared_message peer_online_message(const std::string& peer_object_json);
 shared_message peer_update_message(const std::string& peer_object_json);
 shared_message peer_offline_message(const peer_info& peer);

@@ -81,8 +81,9 @@ struct member_change {
   id organization_id = 0;
   id caller_id = 0;
   id member_id = 0;
-  // The administration commands set it: they cannot close a session on a server process, so they
-  // refuse (errc::peer_online) rather than end one that the database shows online (PostgreSQL).
+  // The administration commands set it: they run beside the server processes of a PostgreSQL
+  // database but cannot close their sessions, so they refuse (errc::peer_online) rather than end
+  // a registration that the database shows online. (A SQLite database is locked by its server.)
   bool refuse_online = false;
 };
 

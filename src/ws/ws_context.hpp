@@ -3,6 +3,7 @@
 
 #include "api/services.hpp"
 #include "cluster/cluster_node.hpp"
+#include "http/access_log.hpp"
 #include "runtime/connection_registry.hpp"
 #include "runtime/keyed_slots.hpp"
 #include "runtime/worker_pool.hpp"
@@ -21,6 +22,7 @@ struct ws_context {
   telemetry::metrics& metrics;
   cluster::cluster_node* cluster;                       // null for a single process (SQLite)
   runtime::keyed_slots* websockets_per_user = nullptr;  // MAX_WEBSOCKETS_PER_USER; null: no limit
+  const http::access_log* access = nullptr;             // null: no access log
 };
 
 }  // namespace sig::ws

@@ -2,6 +2,8 @@
 // that tests can use short intervals.
 #pragma once
 
+#include "ws/ice_servers.hpp"
+
 #include <chrono>
 #include <cstddef>
 
@@ -17,6 +19,7 @@ struct ws_options {
   std::size_t queue_limit = 1024 * 1024;               // outbound bytes queued: beyond, close 1013
   double rate_per_second = 50;                         // sustained messages per second ...
   double rate_burst = 100;                             // ... after a burst of this many
+  ice_options ice;                                     // ICE servers offered at registration
 };
 
 }  // namespace sig::ws

@@ -7,8 +7,10 @@
 
 namespace sig::ws {
 
-template void start_ws_session(asio::ip::tcp::socket, http::request, ws_context&, http::connection_pass);
-template void start_ws_session(http::tls_stream, http::request, ws_context&, http::connection_pass);
+template void start_ws_session(asio::ip::tcp::socket, http::request, ws_context&, http::connection_pass,
+                               http::request_origin);
+template void start_ws_session(http::tls_stream, http::request, ws_context&, http::connection_pass,
+                               http::request_origin);
 template class ws_session<asio::ip::tcp::socket>;
 template class ws_session<http::tls_stream>;
 

@@ -4,6 +4,7 @@
 // which post to that strand.
 #pragma once
 
+#include "http/access_log.hpp"
 #include "http/admission.hpp"
 #include "http/beast.hpp"
 #include "signaling/peer_connection.hpp"
@@ -35,17 +36,21 @@ namespace websocket = boost::beast::websocket;
 /// the tests instantiate it for beast::test::stream (the definitions are in ws_session.ipp).
 template <class Stream>
 asio::awaitable<void> run_ws_session(Stream stream, http::request upgrade, ws_context& context,
-                                     http::connection_pass pass = {});
+                                     http::connection_pass pass = {}, http::request_origin origin = {});
 
 /// Makes the session and runs it as a coroutine of its own on the stream's executor (the server's
-/// upgrade hook).
+/// upgrade hook). `origin`: the upgrade's client address and request id, for the access log.
 template <class Stream>
-void start_ws_session(Stream stream, http::request upgrade, ws_context& context, http::connection_pass pass);
+void start_ws_session(Stream stream, http::request upgrade, ws_context& context, http::connection_pass pass,
+                      http::request_origin origin);
 
 template <class Stream>
 class ws_session final : public signaling::peer_connection, public std::enable_shared_from_this<ws_session<Stream>> {
  public:
-  ws_session(Stream stream, http::request upgrade, ws_context& context, http::connection_pass pass);
+  ws_session(Stream stream, http::request upgrade, ws_context& context, http::connection_pass pass,
+             http::request_origin origin);
+  /// Writes the session's access log line, once both coroutines are over.
+  ~ws_session() override;
 
   asio::awaitable<void> run();
 
@@ -84,6 +89,12 @@ class ws_session final : public signaling::peer_connection, public std::enable_s
   void drain_inbox();
   /// Enforces the registration deadline and the idle timeout; re-arms itself.
   void watch_liveness();
+  /// The access log line of an upgrade that was not accepted (refused, or the connection failed).
+  void log_unaccepted(std::string_view method, std::size_t bytes_out) const;
+  void log_session_end() const;
+  /// The "ice_servers" of this session's user now (empty when none are offered), and when to send
+  /// fresh TURN credentials (ice_refresh_at_).
+  std::string issue_ice_servers();
 
   websocket::stream<write_gatherer<close_code_filter<Stream>>> ws_;
   std::optional<http::request> upgrade_;  // until the handshake is over
@@ -107,12 +118,23 @@ class ws_session final : public signaling::peer_connection, public std::enable_s
   clock::time_point opened_at_;
   clock::time_point last_inbound_;
   clock::time_point next_ping_;
+  // When the writer sends fresh TURN credentials: it wakes for that as it does for pings, so that
+  // the refresh costs no timer of its own. max(): never (no TURN, or not registered).
+  clock::time_point ice_refresh_at_ = clock::time_point::max();
   token_bucket rate_;
   domain::id user_id_ = 0;
   std::optional<runtime::keyed_slots::slot> user_slot_;  // one of the user's WebSockets, while it lives
   std::optional<signaling::peer_info> registered_;
   presence_lease presence_;  // the only way this session takes its registration offline
   std::optional<runtime::connection_registry::entry> registration_;
+  // For the access log line.
+  http::request_origin origin_;
+  clock::time_point created_at_ = clock::now();
+  unsigned handshake_status_ = 0;  // of the answer to the upgrade; 101 once accepted
+  std::uint64_t bytes_in_ = 0;     // message payloads
+  std::uint64_t bytes_out_ = 0;    // frames of messages
+  std::uint64_t messages_in_ = 0;
+  std::uint64_t messages_out_ = 0;
 };
 
 }  // namespace sig::ws

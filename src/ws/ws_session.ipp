@@ -11,6 +11,7 @@
 #include "core/random.hpp"
 #include "core/utf8.hpp"
 #include "http/log_failure.hpp"
+#include "http/request_id.hpp"
 #include "service/accounts.hpp"
 #include "ws/close_codes.hpp"
 #include "ws/handshake.hpp"
@@ -71,24 +72,27 @@ void drop_transport(Transport& transport) {
 
 template <class Stream>
 asio::awaitable<void> run_ws_session(Stream stream, http::request upgrade, ws_context& context,
-                                     http::connection_pass pass) {
-  const auto session =
-      std::make_shared<ws_session<Stream>>(std::move(stream), std::move(upgrade), context, std::move(pass));
+                                     http::connection_pass pass, http::request_origin origin) {
+  const auto session = std::make_shared<ws_session<Stream>>(std::move(stream), std::move(upgrade), context,
+                                                            std::move(pass), std::move(origin));
   co_await session->run();
 }
 
 // The session is made here rather than in a run_ws_session frame: that frame would keep the
 // moved-from stream and request (a few hundred bytes) for the connection's whole life.
 template <class Stream>
-void start_ws_session(Stream stream, http::request upgrade, ws_context& context, http::connection_pass pass) {
+void start_ws_session(Stream stream, http::request upgrade, ws_context& context, http::connection_pass pass,
+                      http::request_origin origin) {
   const auto executor = stream.get_executor();
-  auto session = std::make_shared<ws_session<Stream>>(std::move(stream), std::move(upgrade), context, std::move(pass));
+  auto session = std::make_shared<ws_session<Stream>>(std::move(stream), std::move(upgrade), context, std::move(pass),
+                                                      std::move(origin));
   asio::co_spawn(
       executor, [session = std::move(session)] { return session->run(); }, http::log_failure("websocket session"));
 }
 
 template <class Stream>
-ws_session<Stream>::ws_session(Stream stream, http::request upgrade, ws_context& context, http::connection_pass pass)
+ws_session<Stream>::ws_session(Stream stream, http::request upgrade, ws_context& context, http::connection_pass pass,
+                               http::request_origin origin)
     : ws_(std::move(stream)),
       upgrade_(std::move(upgrade)),
       context_(context),
@@ -97,7 +101,20 @@ ws_session<Stream>::ws_session(Stream stream, http::request upgrade, ws_context&
       send_deadline_(ws_.get_executor()),
       liveness_(ws_.get_executor()),
       rate_(context.options.rate_per_second, context.options.rate_burst),
-      presence_(context.hub) {}
+      presence_(context.hub),
+      origin_(std::move(origin)) {
+  // A session started without an origin (the tests') still answers with an id.
+  if (origin_.request_id.empty()) origin_.request_id = http::request_id_of((*upgrade_)["X-Request-Id"]);
+}
+
+template <class Stream>
+ws_session<Stream>::~ws_session() {
+  if (handshake_status_ != 101 || !context_.access || !context_.access->enabled()) return;
+  try {
+    log_session_end();
+  } catch (...) {  // a lost log line, rather than a destructor that throws
+  }
+}
 
 template <class Stream>
 asio::awaitable<void> ws_session<Stream>::run() {
@@ -108,8 +125,10 @@ asio::awaitable<void> ws_session<Stream>::run() {
   timeouts.idle_timeout = websocket::stream_base::none();  // liveness is ours: see write_loop
   timeouts.keep_alive_pings = false;
   ws_.set_option(timeouts);
-  ws_.set_option(websocket::stream_base::decorator([](websocket::response_type& res) {
+  ws_.set_option(websocket::stream_base::decorator([this](websocket::response_type& res) {
     res.set(boost::beast::http::field::server, "signaling-server");
+    res.set("X-Request-Id", origin_.request_id);
+    handshake_status_ = res.result_int();
     if (res.result() != boost::beast::http::status::switching_protocols) as_json_refusal(res);
   }));
   ws_.read_message_max(options.message_max);
@@ -119,9 +138,13 @@ asio::awaitable<void> ws_session<Stream>::run() {
   ws_.control_callback([this](websocket::frame_type, beast::string_view) { last_inbound_ = clock::now(); });
 
   auto [accept_error] = co_await ws_.async_accept(*upgrade_, detail::as_result);
+  if (accept_error) {
+    if (handshake_status_ == 101) handshake_status_ = 0;  // the answer could not be sent: never opened
+    log_unaccepted(upgrade_->method_string(), 0);
+    co_return;
+  }
   std::string token = detail::token_of(*upgrade_);
   upgrade_.reset();  // its headers are no longer needed: not kept for the connection's whole life
-  if (accept_error) co_return;
   opened_at_ = last_inbound_ = clock::now();
   context_.metrics.ws_opened();
   next_ping_ = opened_at_ + options.ping_interval;
@@ -154,11 +177,50 @@ asio::awaitable<void> ws_session<Stream>::run() {
 template <class Stream>
 asio::awaitable<void> ws_session<Stream>::refuse_handshake(http::response refusal) {
   refusal.set(boost::beast::http::field::server, "signaling-server");
+  refusal.set("X-Request-Id", origin_.request_id);
   refusal.prepare_payload();
+  handshake_status_ = refusal.result_int();
   begin_send(context_.options.send_timeout);
-  co_await boost::beast::http::async_write(ws_.next_layer(), refusal, detail::as_result);
+  auto [ec, bytes] = co_await boost::beast::http::async_write(ws_.next_layer(), refusal, detail::as_result);
   end_send();
   send_deadline_.cancel();
+  log_unaccepted(upgrade_->method_string(), bytes);
+}
+
+template <class Stream>
+void ws_session<Stream>::log_unaccepted(std::string_view method, std::size_t bytes_out) const {
+  if (!context_.access) return;
+  context_.access->request({.method = method,
+                            .route = "/ws",
+                            .status = handshake_status_,
+                            .duration = clock::now() - created_at_,
+                            .bytes_out = bytes_out,
+                            .client = origin_.client,
+                            .request_id = origin_.request_id});
+}
+
+template <class Stream>
+void ws_session<Stream>::log_session_end() const {
+  std::optional<std::uint16_t> close_code;
+  if (closing_)
+    close_code = closing_->code;  // ours
+  else if (ws_.reason().code != websocket::close_code::none)
+    close_code = ws_.reason().code;  // the peer's
+  context_.access->websocket_session(
+      {.method = "GET",
+       .route = "/ws",
+       .status = 101,
+       .duration = clock::now() - created_at_,
+       .bytes_in = bytes_in_,
+       .bytes_out = bytes_out_,
+       .client = origin_.client,
+       .user_id = user_id_,
+       .request_id = origin_.request_id},
+      {.close_code = close_code,
+       .messages_in = messages_in_,
+       .messages_out = messages_out_,
+       .peer_id = registered_ ? std::string_view(registered_->peer_id) : "",
+       .agent_id = registered_ && registered_->agent_id ? std::string_view(*registered_->agent_id) : ""});
 }
 
 template <class Stream>
@@ -198,6 +260,8 @@ asio::awaitable<void> ws_session<Stream>::read_loop() {
     last_inbound_ = clock::now();
     const auto data = buffer.cdata();
     const std::string_view message(static_cast<const char*>(data.data()), data.size());
+    ++messages_in_;
+    bytes_in_ += message.size();
     // Beast (1.81) skips its last UTF-8 check when a text message ends with an empty frame: a
     // message cut inside a code point would get through. RFC 6455 §8.1: fail with 1007.
     if (ws_.got_text() && !is_valid_utf8(message)) {
@@ -284,7 +348,8 @@ asio::awaitable<std::optional<signaling::peer_info>> ws_session<Stream>::join_al
   peer.organization_id = organization.organization_id;
   peer.virtual_ip = allocation.address;
   presence_.joining(peer);
-  const auto epoch = context_.hub.join(this->shared_from_this(), peer, organization.subnet, ticket);
+  const auto epoch =
+      context_.hub.join(this->shared_from_this(), peer, organization.subnet, ticket, issue_ice_servers());
   if (epoch) peer.registration = *epoch;
   presence_.joined(epoch ? std::optional(peer) : std::nullopt);
   if (!epoch) co_return std::nullopt;
@@ -303,10 +368,12 @@ asio::awaitable<std::optional<signaling::peer_info>> ws_session<Stream>::join_cl
     auto resume = std::make_shared<decltype(handler)>(std::move(handler));
     auto work = asio::make_work_guard(ws_.get_executor());
     context_.cluster->register_peer(
-        {std::move(claim), this->shared_from_this(), [resume, work](cluster::registration_outcome outcome) mutable {
+        {std::move(claim), this->shared_from_this(),
+         [resume, work](cluster::registration_outcome outcome) mutable {
            asio::post(work.get_executor(),
                       [resume, outcome = std::move(outcome)]() mutable { (*resume)(std::move(outcome)); });
-         }});
+         },
+         issue_ice_servers()});
   };
   const cluster::registration_outcome outcome =
       co_await asio::async_initiate<decltype(asio::use_awaitable), void(cluster::registration_outcome)>(
@@ -319,6 +386,14 @@ asio::awaitable<std::optional<signaling::peer_info>> ws_session<Stream>::join_cl
   }
   presence_.joined(*outcome);
   co_return *outcome;  // online even if closing meanwhile: the session's end takes it offline
+}
+
+template <class Stream>
+std::string ws_session<Stream>::issue_ice_servers() {
+  const ice_options& ice = context_.options.ice;
+  if (!ice.offered()) return {};
+  if (ice.issues_credentials()) ice_refresh_at_ = clock::now() + credential_refresh_delay(ice.credential_ttl);
+  return ice_servers_for(ice, user_id_, now_micros() / 1'000'000);
 }
 
 template <class Stream>

@@ -183,6 +183,8 @@ asio::awaitable<void> ws_session<Stream>::write_loop() {
         break;
       }
       for (const auto kind : sent) context_.metrics.ws_sent(static_cast<std::size_t>(kind));
+      messages_out_ += sent.size();
+      bytes_out_ += bytes;
       continue;
     }
     if (closing_) {
@@ -192,6 +194,10 @@ asio::awaitable<void> ws_session<Stream>::write_loop() {
       break;
     }
     const auto now = clock::now();
+    if (registered_ && now >= ice_refresh_at_) {
+      enqueue(signaling::ice_servers_message(issue_ice_servers()));  // sets the next refresh
+      continue;
+    }
     if (registered_ && now >= next_ping_) {
       next_ping_ = now + options.ping_interval;
       begin_send(options.send_timeout);
@@ -203,7 +209,7 @@ asio::awaitable<void> ws_session<Stream>::write_loop() {
       }
       continue;
     }
-    wake_.expires_at(registered_ ? next_ping_ : clock::time_point::max());
+    wake_.expires_at(registered_ ? std::min(next_ping_, ice_refresh_at_) : clock::time_point::max());
     writer_waiting_ = true;
     co_await wake_.async_wait(detail::as_result);
     writer_waiting_ = false;

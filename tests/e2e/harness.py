@@ -39,7 +39,8 @@ SERVER_VARIABLES = (
     "CLUSTER_DEAD_AFTER_SECONDS", "JWT_ISSUER", "JWT_AUDIENCE", "MAX_ADDRESSES_PER_MEMBER",
     "AUTH_RATE_PER_ADDRESS_PER_MINUTE", "AUTH_BURST_PER_ADDRESS", "AUTH_RATE_PER_ACCOUNT_PER_MINUTE",
     "AUTH_BURST_PER_ACCOUNT", "MAX_CONNECTIONS_PER_ADDRESS", "MAX_PENDING_HANDSHAKES", "MAX_WEBSOCKETS_PER_USER",
-    "TRUSTED_PROXIES",
+    "TRUSTED_PROXIES", "ACCESS_LOG", "STUN_URLS", "TURN_URLS", "TURN_SECRET", "TURN_CREDENTIAL_TTL_SECONDS",
+    "METRICS_TOKEN",
 )
 
 # Fast Argon2id: the contract's hashing is exercised, only at a cost fit for tests.
@@ -205,9 +206,9 @@ class Server:
         self.workdir.mkdir(parents=True, exist_ok=True)
         self._lines = []
         self.process = subprocess.Popen([str(self.binary), *self.args], cwd=self.workdir, env=self.environment(),
-                                        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                        stderr=subprocess.PIPE)
-        self._reader = threading.Thread(target=self._read_stderr, args=(self.process,), daemon=True)
+                                        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                        stderr=subprocess.STDOUT)
+        self._reader = threading.Thread(target=self._read_output, args=(self.process,), daemon=True)
         self._reader.start()
         match = self.wait_for_log(LISTENING, timeout=START_TIMEOUT)
         if match is None:
@@ -220,8 +221,9 @@ class Server:
             assert self.port == self.requested_port, self.log()
         return self
 
-    def _read_stderr(self, process: subprocess.Popen) -> None:
-        for raw in iter(process.stderr.readline, b""):
+    def _read_output(self, process: subprocess.Popen) -> None:
+        """Standard output and error, in one stream: log() is everything the process wrote."""
+        for raw in iter(process.stdout.readline, b""):
             with self._lines_changed:
                 self._lines.append(raw.decode("utf-8", "replace").rstrip("\n"))
                 self._lines_changed.notify_all()

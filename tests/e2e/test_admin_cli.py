@@ -1,8 +1,10 @@
 """The administration commands (docs/protocol.md §8): `signaling-server users|orgs|members|ips|peers
 ...`, `migrate`, `config check`, `secret rotate`, run as an operator would, with the server's own
-environment and working directory, beside a running server on the same database (SQLite or
-PostgreSQL). Each change is checked through the REST API afterwards, and each refusal leaves the
-database as it was."""
+environment and working directory, on the server's database. With PostgreSQL they run beside the
+running server; a SQLite database belongs to its one server process, so there the server is
+stopped for the command and started again (the test checks that a command refuses to run while
+it holds the file). Each change is checked through the REST API afterwards, and each refusal
+leaves the database as it was."""
 
 from __future__ import annotations
 
@@ -17,11 +19,38 @@ import harness
 from harness import DEFAULT_PASSWORD, expect_ok
 
 
-def admin(server, *args, stdin: str | None = None, env: dict | None = None) -> subprocess.CompletedProcess:
+def run_command(server, *args, stdin: str | None = None, env: dict | None = None) -> subprocess.CompletedProcess:
     environment = server.environment()
     environment.update(env or {})
     return subprocess.run([str(server.binary), *args], cwd=server.workdir, env=environment, input=stdin,
                           capture_output=True, text=True, timeout=60)
+
+
+def admin(server, *args, **kwargs) -> subprocess.CompletedProcess:
+    """The command as an operator runs it: on SQLite, with the server stopped for it."""
+    if harness.database_backend() == "postgres" or not server.running:
+        return run_command(server, *args, **kwargs)
+    assert server.stop() == 0
+    try:
+        return run_command(server, *args, **kwargs)
+    finally:
+        server.start()
+
+
+class FollowingClient(harness.Client):
+    """A client of `server` that follows it to the new port it gets when it is restarted."""
+
+    def __init__(self, server):
+        self.server = server
+        super().__init__(server.url)
+
+    @property
+    def base_url(self):
+        return self.server.url
+
+    @base_url.setter
+    def base_url(self, _):
+        pass
 
 
 def admin_json(server, *args, **kwargs):
@@ -37,7 +66,7 @@ def server(start_server):
 
 @pytest.fixture
 def api(server):
-    return server.client()
+    return FollowingClient(server)
 
 
 @pytest.fixture
@@ -109,7 +138,7 @@ def test_users_delete(server, api, org_with_member):
     newcomer = api.new_user("newcomer")
     api.join(newcomer, org["id"])
     assert api.allocate(newcomer, org["id"])["virtual_ip"] == member_ip
-    assert admin(server, "users", "delete", str(member.id)).returncode == 1
+    assert admin(server, "users", "delete", member.email).returncode == 1
 
 
 def test_orgs_list_show_delete(server, api, org_with_member):
@@ -250,17 +279,22 @@ def test_secret_rotate(start_server, tmp_path):
     assert refused.returncode == 1 and "SECRET_KEY is set" in refused.stderr
 
     generated = start_server(workdir=tmp_path / "generated", secret_key=None)
-    api = generated.client()
+    api = FollowingClient(generated)
     user = api.new_user("rotate")
     done = admin(generated, "secret", "rotate", "--json")
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["rotated"] is True
-    assert api.get("/organizations", as_user=user).status_code == 200  # the running server keeps its key
+    assert "restart every server process" in done.stderr
     assert generated.stop() == 0
-    again = harness.Server(generated.binary, generated.workdir, secret_key=None)
-    try:
-        again.start()
-        assert again.client().get("/organizations", headers=user.headers).status_code == 401
-        assert again.client().login(user.email)
-    finally:
-        again.stop()
+    generated.start()
+    assert api.get("/organizations", as_user=user).status_code == 401  # signed with the old key
+    assert api.login(user.email)
+
+
+def test_sqlite_commands_refuse_a_database_in_use(server, api):
+    if harness.database_backend() == "postgres":
+        pytest.skip("PostgreSQL is shared: the commands run beside the servers")
+    user = api.new_user("busy")
+    done = run_command(server, "users", "delete", str(user.id))
+    assert done.returncode == 1 and "stop the server first" in done.stderr
+    assert api.get("/organizations", as_user=user).status_code == 200

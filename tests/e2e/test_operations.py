@@ -364,6 +364,13 @@ def test_sigterm_right_after_connections_were_accepted_answers_every_request(sta
     ("DATABASE_URL", "postgresql://127.0.0.1:1/nothing-listens-here?connect_timeout=2",
      "cannot start: cannot connect to PostgreSQL"),
     ("CLUSTER_DEAD_AFTER_SECONDS", "0.1", "--cluster-dead-after-seconds: Value 0.1 not in range"),
+    ("STUN_URLS", "stun.example.org:3478", "STUN_URLS: not a stun: or stuns: URI"),
+    ("STUN_URLS", "stun:ok.example.org, turn:turn.example.org", "STUN_URLS: not a stun: or stuns: URI"),
+    ("TURN_URLS", "turn:turn.example.org?transport=sctp", "TURN_URLS: not a turn: or turns: URI"),
+    ("TURN_URLS", "turn:turn.example.org", "TURN_URLS needs TURN_SECRET"),
+    ("TURN_SECRET", "a-secret-without-servers", "TURN_SECRET is set but TURN_URLS is not"),
+    ("TURN_CREDENTIAL_TTL_SECONDS", "0", "--turn-credential-ttl-seconds: Value 0 not in range"),
+    ("METRICS_TOKEN", "short", "METRICS_TOKEN is too short: 5 bytes"),
 ])
 def test_a_bad_setting_stops_the_start_with_a_clear_message_and_creates_nothing(binary, tmp_path, variable, value,
                                                                                  says):

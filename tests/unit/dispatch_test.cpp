@@ -66,6 +66,22 @@ TEST(BearerToken, ExtractsTheTokenOfTheBearerScheme) {
 }
 
 // ---------------------------------------------------------------------------------------------
+// bearer_matches (METRICS_TOKEN)
+
+TEST(BearerMatches, AcceptsExactlyTheExpectedTokenUnderTheBearerScheme) {
+  constexpr std::string_view expected = "0123456789abcdef-metrics";
+  EXPECT_TRUE(sig::api::bearer_matches("Bearer 0123456789abcdef-metrics", expected));
+  EXPECT_TRUE(sig::api::bearer_matches("bearer 0123456789abcdef-metrics", expected));
+  EXPECT_FALSE(sig::api::bearer_matches("", expected));
+  EXPECT_FALSE(sig::api::bearer_matches("0123456789abcdef-metrics", expected));  // no scheme
+  EXPECT_FALSE(sig::api::bearer_matches("Basic 0123456789abcdef-metrics", expected));
+  EXPECT_FALSE(sig::api::bearer_matches("Bearer 0123456789abcdef-metricS", expected));  // last byte differs
+  EXPECT_FALSE(sig::api::bearer_matches("Bearer 0123456789abcdef-metric", expected));   // a prefix
+  EXPECT_FALSE(sig::api::bearer_matches("Bearer 0123456789abcdef-metrics0", expected));
+  EXPECT_FALSE(sig::api::bearer_matches("Bearer ", ""));  // nothing configured matches nothing
+}
+
+// ---------------------------------------------------------------------------------------------
 // authenticate_bearer
 
 class Authenticate : public testing::Test {

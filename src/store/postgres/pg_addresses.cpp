@@ -98,9 +98,9 @@ std::vector<domain::ended_presence> end_presence(pg_connection& db, id organizat
 
 // The administration commands' answer when a removal would end a registration: they cannot
 // close its session (the transaction rolls back).
-std::unexpected<error> refusal_online(const std::vector<domain::allocation>& released) {
+std::unexpected<error> refusal_online(const std::vector<domain::ended_presence>& ended) {
   std::string online;
-  for (const auto& a : released) online += (online.empty() ? "" : ", ") + domain::format_ipv4(a.address);
+  for (const auto& e : ended) online += (online.empty() ? "" : ", ") + domain::format_ipv4(e.address);
   return fail(errc::peer_online, "Online: " + online +
                                      " (remove it through the REST API, which closes its session, or stop its agent "
                                      "first)");
@@ -181,7 +181,7 @@ result<removal> pg_store::release(const release_request& request) {
       return std::unexpected(allowed.error());
     std::vector<domain::allocation> released{std::move(*found)};
     auto ended = end_presence(db, request.organization_id, released);
-    if (request.refuse_online && !ended.empty()) return refusal_online(released);
+    if (request.refuse_online && !ended.empty()) return refusal_online(ended);
     free_addresses(db, request.organization_id, released);
     return removal{std::move(released), std::move(ended)};
   });
@@ -205,7 +205,7 @@ result<removal> pg_store::remove_member(const member_change& change) {
 
     auto released = all_rows(db, locked_sql, pg_params(org, change.member_id), allocation_at);
     auto ended = end_presence(db, org, released);
-    if (change.refuse_online && !ended.empty()) return refusal_online(released);
+    if (change.refuse_online && !ended.empty()) return refusal_online(ended);
     free_addresses(db, org, released);
     db.run("DELETE FROM memberships WHERE organization_id = $1 AND user_id = $2", pg_params(org, change.member_id));
     return removal{std::move(released), std::move(ended)};
@@ -254,7 +254,7 @@ result<removal> pg_store::delete_user(id user_id) {
     std::map<id, std::vector<domain::allocation>> by_organization;
     for (const auto& a : done.released) by_organization[a.organization_id].push_back(a);
     for (const auto& [org, held] : by_organization) {
-      if (!end_presence(db, org, held).empty()) return refusal_online(held);
+      if (auto ended = end_presence(db, org, held); !ended.empty()) return refusal_online(ended);
       free_addresses(db, org, held);
     }
     db.run("DELETE FROM invites WHERE created_by = $1", pg_params(user_id));
@@ -271,7 +271,7 @@ result<removal> pg_store::delete_organization(id organization_id) {
       return fail(errc::organization_not_found);
     removal done;
     done.released = all_rows(db, held_sql, pg_params(organization_id), allocation_at);
-    if (!end_presence(db, organization_id, done.released).empty()) return refusal_online(done.released);
+    if (auto ended = end_presence(db, organization_id, done.released); !ended.empty()) return refusal_online(ended);
     for (const char* table : {"allocations", "released_addresses", "invites", "memberships"})
       db.run(std::string("DELETE FROM ") + table + " WHERE organization_id = $1", pg_params(organization_id));
     db.run("DELETE FROM organizations WHERE id = $1", pg_params(organization_id));
