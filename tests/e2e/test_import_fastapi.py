@@ -1,7 +1,7 @@
 """`signaling-server import --from <DATABASE_URL>`: migration from the FastAPI server.
 
-- With the FastAPI baseline (BASELINE_RUN, by default ../shared/baseline/seed_fastapi/run.sh beside
-  this repository, as bench/lib/common.py finds it): data made through its REST API, imported,
+- With the FastAPI baseline (its run.sh named by BASELINE_RUN, by default the checkout beside this
+  repository that bench/lib/common.py uses too): data made through its REST API, imported,
   then used through ours: same passwords, same organizations, members and addresses, same ids.
 - Without it (a clone of this repository alone): a database with the FastAPI server's tables
   (the DDL SQLAlchemy's create_all emits for its models) written by the test, on SQLite and, with
