@@ -77,6 +77,7 @@ int run_import(admin_context& c, const import_options& options, const std::strin
     c.err << "error: " << unreadable.what() << "\nnothing was written\n";
     return 1;
   }
+  c.open_database().reset();  // refused with a clear message while a server holds the SQLite file
   const import_report report = store::fastapi::import_into(target, rows, options.dry_run);
   print_report(c, report, options.dry_run);
   if (!report.problems.empty()) {

@@ -438,3 +438,12 @@ def test_rows_this_server_cannot_take_refuse_the_whole_import(binary, tmp_path, 
     broadcast = make_fastapi_database(source_kind, tmp_path, fastapi_rows(zed_ip="10.50.0.255"))
     assert run_import(target, broadcast).returncode == 1
     assert_nothing_written(target)
+
+
+@pytest.mark.sqlite_only
+def test_a_sqlite_target_in_use_by_its_server_is_refused(binary, start_server, tmp_path):
+    target = new_target(binary, tmp_path)
+    start_server(workdir=target.workdir)
+    done = run_import(target, make_fastapi_database("sqlite", tmp_path, fastapi_rows()))
+    assert done.returncode == 1
+    assert "is in use" in done.stderr and "stop the server first" in done.stderr
