@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Command (b) of the README, and what CI runs: installs the dependencies, then
 #  1. the Release build and every test (unit, store, session, end-to-end on SQLite and PostgreSQL,
-#     single processes and clusters, the RFC 6455 conformance suite), and a smoke run of the
+#     single processes and clusters, the RFC 6455 conformance suite, /docs and the seed's
+#     JavaScript client in headless Chromium, the administration commands, ICE servers against a
+#     real coturn, the self-contained-docs lint); the Debian package built, installed with
+#     dpkg -i, run as its systemd unit says and purged; and a smoke run of the
 #     native load generator's scenarios, single process and a cluster of three on PostgreSQL
 #     (bench/native/run.py --smoke, cluster.py --smoke: functional failures only);
 #  2. an AddressSanitizer + UndefinedBehaviorSanitizer build (Clang 19): the unit, store and session
@@ -19,6 +22,9 @@ scripts/install-deps.sh
 echo "== release build and all tests" >&2
 scripts/build.sh release
 ctest --preset release -j 2
+
+echo "== the Debian package: build, install, run as its unit says, purge (tests/package)" >&2
+tests/package/test_deb.sh build/release
 
 echo "== the native load generator against the Release server: every scenario, tiny (bench/native)" >&2
 OURS_BIN="$PWD/build/release/bin/signaling-server" /usr/bin/python3 bench/native/run.py --smoke

@@ -154,6 +154,10 @@ class fake_store final : public st::store {
                                                                 const std::optional<std::string>&) override {
     unexpected_call();
   }
+  std::vector<domain::user> users() override { unexpected_call(); }
+  std::vector<domain::organization> all_organizations() override { unexpected_call(); }
+  sig::result<st::removal> delete_user(st::id) override { unexpected_call(); }
+  sig::result<st::removal> delete_organization(st::id) override { unexpected_call(); }
   bool is_reachable() override { return true; }
 
  private:
