@@ -21,18 +21,20 @@ CLI::App* command_set::command(CLI::App* parent, const std::string& name, const 
                                command_action action) {
   CLI::App* sub = parent->add_subcommand(name, description);
   sub->fallthrough();
-  commands_.emplace_back(sub, std::move(action));
+  sub->callback([this, index = commands_.size()] { chosen_ = index; });
+  commands_.push_back(std::move(action));
   return sub;
 }
 
-bool command_set::selected() const { return !root_.get_subcommands().empty(); }
+bool command_set::selected() const { return chosen_.has_value(); }
 
 int command_set::run_selected(admin_context& context) const {
   context.json = json_;
-  for (const auto& [sub, action] : commands_)
-    if (sub->parsed()) return action(context);
-  context.err << "no command given (see --help)\n";
-  return 2;
+  if (!chosen_) {
+    context.err << "no command given (see --help)\n";
+    return 2;
+  }
+  return commands_[*chosen_](context);
 }
 
 }  // namespace sig::admin

@@ -11,6 +11,7 @@
 #include <functional>
 #include <iosfwd>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -28,9 +29,11 @@ struct admin_context {
 /// Exit status of a command: 0 done, 1 refused or failed (the reason on `err`), 2 bad usage.
 using command_action = std::function<int(admin_context&)>;
 
+/// Registers the commands on a parser, and remembers which one the parse selected: the parser
+/// itself (load_config's) is gone by the time the command runs.
 class command_set {
  public:
-  /// Adds --json to `root` (usable after any command).
+  /// Adds --json to `root` (usable after any command). `root` must outlive the registrations only.
   explicit command_set(CLI::App& root);
 
   /// A group of commands (`users`): needs one of its commands.
@@ -44,9 +47,10 @@ class command_set {
   bool json() const noexcept { return json_; }
 
  private:
-  CLI::App& root_;
+  CLI::App& root_;  // while the commands are registered
   bool json_ = false;
-  std::vector<std::pair<CLI::App*, command_action>> commands_;
+  std::vector<command_action> commands_;
+  std::optional<std::size_t> chosen_;  // set by the parser's callback of the command it parsed
 };
 
 /// The commands on the database's content: users, orgs, members, ips, peers.
