@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Keeps the repository self-contained: everything a person who clones it needs is inside it.
 # Fails (exit 1, listing every hit) when
-#   1. a tracked file names a path outside the repository: `../shared` or a `/work/` path (the one
-#      exception: bench's optional FastAPI baseline, named through BASELINE_RUN on the same line);
+#   1. a tracked file names a path outside the repository: the development workspace's sibling
+#      `shared` folder or its work directory (the one exception: bench's optional FastAPI
+#      baseline, named through BASELINE_RUN on the same line);
 #   2. a relative Markdown link of a tracked .md file points to a file that does not exist;
 #   3. an error string the server can send (a {"detail": ...} of the HTTP layer, a 422 `msg` or
 #      `type`, an {"error": ...} of the WebSocket layer) is not written verbatim in docs/protocol.md.
@@ -43,7 +44,9 @@ def text_of(name):
 files = tracked_files()
 
 # 1. Paths outside the repository.
-outside = re.compile(r"\.\./shared|/work/")
+# Spelled in pieces, so that this file does not itself name the paths it refuses.
+sibling_folder, work_directory = "../" + "shared", "/" + "work/"
+outside = re.compile(re.escape(sibling_folder) + "|" + re.escape(work_directory))
 for name in files:
     if name == SELF:
         continue
@@ -54,7 +57,7 @@ for name in files:
         if not outside.search(line):
             continue
         optional_baseline = ((name.startswith("bench/") or name == "BENCHMARKS.md") and "BASELINE_RUN" in line
-                             and "/work/" not in line)
+                             and work_directory not in line)
         if not optional_baseline:
             problems.append(f"{name}:{number}: path outside the repository: {line.strip()}")
 
