@@ -170,6 +170,14 @@ class store {
   /// (or not to the one named), errc::address_not_found when no allocation fits.
   virtual result<registration_target> find_registration_target(id user_id, std::optional<id> organization_id,
                                                                const std::optional<std::string>& agent_id) = 0;
+  /// Every allocation of the user with its organization, oldest first, at most `limit` of them:
+  /// what find_registration_target chooses from (choose_registration_target, in
+  /// registration_candidates.hpp, makes the same choice in memory).
+  virtual std::vector<registration_target> registration_candidates(id user_id, std::size_t limit) = 0;
+  /// How many write transactions this store has committed, for a reader to tell whether what it
+  /// read is still current. nullopt when other processes write to the same database (PostgreSQL),
+  /// so that nothing read earlier can be known current.
+  virtual std::optional<std::uint64_t> local_write_count() const noexcept = 0;
 
   /// Administration (signaling-server users|orgs ...): what no REST caller may see or do.
   /// Every user, by id.

@@ -8,6 +8,7 @@
 #include "http/admission.hpp"
 #include "http/beast.hpp"
 #include "signaling/peer_connection.hpp"
+#include "store/registration_candidates.hpp"
 #include "ws/close_code_filter.hpp"
 #include "ws/outbound_queue.hpp"
 #include "ws/presence_lease.hpp"
@@ -68,6 +69,10 @@ class ws_session final : public signaling::peer_connection, public std::enable_s
   asio::awaitable<void> on_message(std::string_view text);
   asio::awaitable<void> on_register(const boost::json::object& body);
   asio::awaitable<std::optional<signaling::peer_info>> join_alone(const signaling::register_request& request);
+  /// The target read ahead at the upgrade (authenticate), if nothing was written to the database
+  /// since and one fits; `ticket` is then the hub epoch taken before that read.
+  std::optional<store::registration_target> read_ahead_target(const signaling::register_request& request,
+                                                              domain::epoch& ticket);
   asio::awaitable<std::optional<signaling::peer_info>> join_cluster(const signaling::register_request& request);
   /// The registration's peer as far as the request tells: ids, endpoints, a new connection id.
   signaling::peer_info new_peer(const signaling::register_request& request) const;
@@ -124,6 +129,13 @@ class ws_session final : public signaling::peer_connection, public std::enable_s
   token_bucket rate_;
   domain::id user_id_ = 0;
   std::optional<runtime::keyed_slots::slot> user_slot_;  // one of the user's WebSockets, while it lives
+  // A single process: where the registration may land, read with the token check, with the hub
+  // epoch taken before that read; until the registration uses it.
+  struct read_ahead {
+    domain::epoch ticket = 0;
+    store::registration_candidates candidates;
+  };
+  std::unique_ptr<read_ahead> read_ahead_;
   std::optional<signaling::peer_info> registered_;
   presence_lease presence_;  // the only way this session takes its registration offline
   std::optional<runtime::connection_registry::entry> registration_;

@@ -35,6 +35,12 @@ namespace protocol = signaling::errors;
 namespace detail {
 
 inline constexpr auto as_result = asio::as_tuple(asio::use_awaitable);
+
+// What the upgrade learns in its one trip to the database (see authenticate).
+struct upgrade_lookup {
+  bool valid = false;  // the token's user exists and the token is not revoked
+  std::optional<store::registration_candidates> candidates;
+};
 // Room for a typical agent message (register, update, a small signal) in one read; see read_loop.
 inline constexpr std::size_t idle_read_bytes = 256;
 inline constexpr std::size_t invalid_message_kind = signaling::inbound_kind_names.size() - 1;
@@ -228,12 +234,23 @@ asio::awaitable<void> ws_session<Stream>::authenticate(std::string token) {
   if (token.empty()) co_return refuse(protocol::no_token);
   const auto claims = context_.services.tokens.verify(token, now_micros() / 1'000'000);
   if (!claims) co_return refuse(protocol::invalid_token);
+  // A single process reads where the registration may land in the same trip to the database
+  // (join_alone): one trip per connection instead of two. The ticket is taken before that read,
+  // as join_alone takes its own before a lookup.
+  const bool reads_ahead = !context_.cluster;
+  const domain::epoch ticket = reads_ahead ? context_.hub.next_epoch() : 0;
   try {
     auto& db = context_.services.db;
-    const auto user = co_await context_.database_pool.run(
-        [&db, &claims] { return service::caller_from_token(db, *claims).has_value(); });
-    if (!user) co_return refuse(protocol::registration_failed);  // database pool saturated
-    if (!*user) co_return refuse(protocol::invalid_token);
+    auto lookup = co_await context_.database_pool.run([&db, &claims, reads_ahead] {
+      detail::upgrade_lookup found;
+      found.valid = service::caller_from_token(db, *claims).has_value();
+      if (found.valid && reads_ahead) found.candidates = store::read_registration_candidates(db, claims->user_id);
+      return found;
+    });
+    if (!lookup) co_return refuse(protocol::registration_failed);  // database pool saturated
+    if (!lookup->valid) co_return refuse(protocol::invalid_token);
+    if (lookup->candidates)
+      read_ahead_ = std::make_unique<read_ahead>(read_ahead{ticket, std::move(*lookup->candidates)});
   } catch (const std::exception& e) {
     spdlog::error("websocket authentication failed: {}", e.what());
     co_return refuse(protocol::registration_failed);
@@ -317,31 +334,49 @@ asio::awaitable<void> ws_session<Stream>::on_register(const boost::json::object&
                 joined->organization_id);
 }
 
-// A single process: the registration is looked up in the database, then joins the hub.
+template <class Stream>
+std::optional<store::registration_target> ws_session<Stream>::read_ahead_target(
+    const signaling::register_request& request, domain::epoch& ticket) {
+  const auto ahead = std::move(read_ahead_);  // used once: its memory goes now
+  if (!ahead || !store::still_current(ahead->candidates, context_.services.db)) return std::nullopt;
+  const auto* chosen = store::choose_registration_target(ahead->candidates.targets, request.organization_id,
+                                                         request.agent_id.value_or(""));
+  if (!chosen) return std::nullopt;  // the lookup below tells why (not a member, no address)
+  ticket = ahead->ticket;
+  return *chosen;
+}
+
+// A single process: the registration lands where the upgrade's read ahead says, if still current,
+// else where the database says now; then it joins the hub.
 template <class Stream>
 asio::awaitable<std::optional<signaling::peer_info>> ws_session<Stream>::join_alone(
     const signaling::register_request& request) {
-  // Taken before the lookup, so that a removal committing after it ends this registration too.
-  const domain::epoch ticket = context_.hub.next_epoch();
-  std::optional<result<store::registration_target>> target;
-  try {
-    auto& db = context_.services.db;
-    target = co_await context_.database_pool.run([&db, user = user_id_, &request] {
-      return db.find_registration_target(user, request.organization_id, request.agent_id);
-    });
-  } catch (const std::exception& e) {
-    spdlog::error("websocket registration failed: {}", e.what());
-    refuse(protocol::registration_failed);
-    co_return std::nullopt;
-  }
-  if (!target || !*target) {  // no target, or the database pool is saturated
-    refuse(target ? registration_error(target->error().code, request.organization_id.has_value())
-                  : protocol::registration_failed);
-    co_return std::nullopt;
+  domain::epoch ticket = 0;
+  std::optional<store::registration_target> target = read_ahead_target(request, ticket);
+  if (!target) {
+    // Taken before the lookup, so that a removal committing after it ends this registration too.
+    ticket = context_.hub.next_epoch();
+    std::optional<result<store::registration_target>> found;
+    try {
+      auto& db = context_.services.db;
+      found = co_await context_.database_pool.run([&db, user = user_id_, &request] {
+        return db.find_registration_target(user, request.organization_id, request.agent_id);
+      });
+    } catch (const std::exception& e) {
+      spdlog::error("websocket registration failed: {}", e.what());
+      refuse(protocol::registration_failed);
+      co_return std::nullopt;
+    }
+    if (!found || !*found) {  // no target, or the database pool is saturated
+      refuse(found ? registration_error(found->error().code, request.organization_id.has_value())
+                   : protocol::registration_failed);
+      co_return std::nullopt;
+    }
+    target = std::move(**found);
   }
   if (closing_ || finished_) co_return std::nullopt;
 
-  const auto& [organization, allocation] = **target;
+  const auto& [organization, allocation] = *target;
   signaling::peer_info peer = new_peer(request);
   peer.user_id = user_id_;
   peer.email = allocation.email;

@@ -6,6 +6,7 @@ Each test builds its own users and organization on a server shared by the module
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 
 import pytest
@@ -402,5 +403,43 @@ def test_messages_pipelined_behind_the_register(server, rest):
         await other.expect({"type": "peer_update", "peer": {**peer, "public_port": 9}})
         assert await agent.barrier() == []
         await close_all(agent, other)
+
+    run(scenario())
+
+
+def test_registration_lands_where_the_database_says_at_registration(server, rest):
+    """A single process reads where a registration may land together with the token check at the
+    upgrade (one trip to the database per connection). What changes between the upgrade and the
+    `register` must count: an address allocated meanwhile for the device, an address released, a
+    membership removed."""
+    owner = rest.new_user("owner")
+    org = rest.create_org(owner, "10.42.0.0/24")
+    member, member_own = rest.member_with_ip(org["id"])
+    upgrade_done = 0.3  # the read ahead takes well under a millisecond here
+
+    async def scenario():
+        # A device address allocated after the upgrade wins over the user's own, as it would have.
+        laptop = await Agent.open(server, member.token, name="laptop")
+        await asyncio.sleep(upgrade_done)
+        laptop_vip = rest.allocate(member, org["id"], agent_id="laptop")
+        got = await laptop.register(agent_id="laptop")
+        assert (got["virtual_ip"], got["peer_id"]) == (laptop_vip, "laptop")
+        await laptop.close()
+        await wait_offline(rest, member, org["id"], laptop_vip)
+
+        # The user's own address released after the upgrade: no registration at the old address.
+        phone = await Agent.open(server, member.token, name="phone")
+        await asyncio.sleep(upgrade_done)
+        rest.release(member, org["id"], member_own)
+        await phone.send(register_msg(agent_id="phone", organization_id=org["id"]))
+        await phone.expect_error_close("No virtual IP allocated for user in organization")
+
+        # Removed from the organization after the upgrade: refused as a stranger.
+        tablet = await Agent.open(server, member.token, name="tablet")
+        await asyncio.sleep(upgrade_done)
+        rest.remove_member(owner, org["id"], member.id)
+        await tablet.send(register_msg(agent_id="laptop", organization_id=org["id"]))
+        await tablet.expect_error_close("User not member of organization")
+        assert rest.ips(owner, org["id"]) == []
 
     run(scenario())

@@ -3,6 +3,8 @@
 // it, under concurrency from two store objects on one database (two "processes").
 #include "store_fixture.hpp"
 
+#include "store/registration_candidates.hpp"
+
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -68,6 +70,83 @@ TEST_P(StoreRegistration, RegistrationErrors) {
   EXPECT_EQ(allocate(other, owner), "10.2.0.1");
   EXPECT_EQ(error_of(db().find_registration_target(owner.user_id, org.organization_id, std::nullopt)),
             errc::address_not_found);
+}
+
+// The read ahead at a WebSocket upgrade (registration_candidates.hpp) must land every
+// registration where the lookup at registration time would: same organization, same address.
+TEST_P(StoreRegistration, ChoosingAmongTheCandidatesAgreesWithTheLookup) {
+  const auto second = organization(owner, "10.1.0.0/24", domain::join_policy::open, "Second");
+  const auto third = organization(owner, "10.2.0.0/24", domain::join_policy::open, "Third");
+  join(second, alice);
+  join(third, alice);
+  allocate(org, alice, "laptop");  // a device's address older than the user's own
+  allocate(second, alice);
+  allocate(org, alice);
+  allocate(second, alice, "phone");
+  allocate(org, alice, "phone");     // the same device in two organizations
+  allocate(third, alice, "tablet");  // in the third, only a device's address
+
+  const auto candidates = db().registration_candidates(alice.user_id, 16);
+  ASSERT_EQ(candidates.size(), 6u);
+  for (std::size_t i = 1; i < candidates.size(); ++i)  // oldest first
+    EXPECT_LT(candidates[i - 1].allocation.allocated_at, candidates[i].allocation.allocated_at);
+
+  const std::optional<st::id> organizations[] = {std::nullopt, org.organization_id, second.organization_id,
+                                                 third.organization_id, 999999};
+  const std::string agents[] = {"", "laptop", "phone", "tablet", "watch"};
+  int found = 0;
+  for (const auto& organization_id : organizations) {
+    for (const auto& agent : agents) {
+      SCOPED_TRACE(testing::Message() << "organization " << organization_id.value_or(0) << ", agent '" << agent << "'");
+      const auto looked_up = db().find_registration_target(
+          alice.user_id, organization_id, agent.empty() ? std::nullopt : std::optional<std::string>(agent));
+      const auto* chosen = st::choose_registration_target(candidates, organization_id, agent);
+      ASSERT_EQ(chosen != nullptr, looked_up.has_value());
+      if (!chosen) continue;
+      ++found;
+      EXPECT_EQ(chosen->organization.organization_id, looked_up->organization.organization_id);
+      EXPECT_EQ(chosen->allocation.address, looked_up->allocation.address);
+      EXPECT_EQ(chosen->allocation.agent_id, looked_up->allocation.agent_id);
+      EXPECT_EQ(chosen->allocation.email, looked_up->allocation.email);
+      EXPECT_EQ(chosen->organization.subnet, looked_up->organization.subnet);
+    }
+  }
+  EXPECT_EQ(found, 16);  // any organization or one with the user's own address: 5 each; the third: its device
+  EXPECT_EQ(db().registration_candidates(alice.user_id, 2).size(), 2u);
+  EXPECT_TRUE(db().registration_candidates(stranger.user_id, 16).empty());
+}
+
+// What was read ahead is used only while the database is unchanged, and only where this process is
+// the only writer (SQLite; PostgreSQL is shared by a cluster, so nothing is read ahead).
+TEST_P(StoreRegistration, CandidatesReadAheadAreCurrentUntilTheNextWrite) {
+  allocate(org, alice);
+  const auto read = st::read_registration_candidates(db(), alice.user_id);
+  if (!db().local_write_count()) {
+    EXPECT_FALSE(read.has_value());
+    return;
+  }
+  ASSERT_TRUE(read.has_value());
+  EXPECT_TRUE(read->complete);
+  ASSERT_EQ(read->targets.size(), 1u);
+  EXPECT_TRUE(st::still_current(*read, db()));
+  EXPECT_TRUE(db().find_registration_target(alice.user_id, std::nullopt, std::nullopt).has_value());  // reads only
+  EXPECT_TRUE(st::still_current(*read, db()));
+  allocate(org, bob);  // any write, also another user's
+  EXPECT_FALSE(st::still_current(*read, db()));
+  const auto refused = try_allocate(org, stranger);  // a refused write changes nothing
+  EXPECT_FALSE(refused.has_value());
+  const auto again = st::read_registration_candidates(db(), alice.user_id);
+  ASSERT_TRUE(again.has_value());
+  EXPECT_TRUE(st::still_current(*again, db()));
+  ASSERT_TRUE(release(org, "10.0.0.1").has_value());
+  EXPECT_FALSE(st::still_current(*again, db()));
+
+  // A user with more allocations than are read ahead registers through the lookup.
+  for (std::size_t i = 0; i < st::registration_candidates_read; ++i) allocate(org, bob, numbered("d", i));
+  const auto many = st::read_registration_candidates(db(), bob.user_id);
+  ASSERT_TRUE(many.has_value());
+  EXPECT_FALSE(many->complete);
+  EXPECT_TRUE(many->targets.empty());
 }
 
 // Alice releases "her" address while the owner releases it and gives it to Bob. Alice's release

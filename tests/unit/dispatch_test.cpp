@@ -154,6 +154,8 @@ class fake_store final : public st::store {
                                                                 const std::optional<std::string>&) override {
     unexpected_call();
   }
+  std::vector<st::registration_target> registration_candidates(st::id, std::size_t) override { unexpected_call(); }
+  std::optional<std::uint64_t> local_write_count() const noexcept override { return std::nullopt; }
   std::vector<domain::user> users() override { unexpected_call(); }
   std::vector<domain::organization> all_organizations() override { unexpected_call(); }
   sig::result<st::removal> delete_user(st::id) override { unexpected_call(); }

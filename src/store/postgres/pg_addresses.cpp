@@ -233,6 +233,16 @@ result<registration_target> pg_store::find_registration_target(id user_id, std::
   });
 }
 
+std::vector<registration_target> pg_store::registration_candidates(id user_id, std::size_t limit) {
+  static const std::string sql = "SELECT " + columns::registration +
+                                 " FROM allocations a JOIN users u ON u.id = a.user_id"
+                                 " JOIN organizations o ON o.id = a.organization_id"
+                                 " WHERE a.user_id = $1 ORDER BY a.id LIMIT $2";
+  return pool_.read([&](pg_connection& db) {
+    return all_rows(db, sql, pg_params(user_id, static_cast<std::int64_t>(limit)), registration_at);
+  });
+}
+
 }  // namespace sig::store::postgres
 
 namespace sig::store::postgres {

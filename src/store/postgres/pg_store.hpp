@@ -42,6 +42,8 @@ class pg_store final : public store, public cluster_store {
   result<removal> release(const release_request& request) override;
   result<registration_target> find_registration_target(id user_id, std::optional<id> organization_id,
                                                        const std::optional<std::string>& agent_id) override;
+  std::vector<registration_target> registration_candidates(id user_id, std::size_t limit) override;
+  std::optional<std::uint64_t> local_write_count() const noexcept override { return std::nullopt; }
 
   std::vector<domain::user> users() override;
   std::vector<domain::organization> all_organizations() override;

@@ -183,6 +183,19 @@ result<registration_target> sqlite_store::find_registration_target(id user_id, s
   });
 }
 
+std::vector<registration_target> sqlite_store::registration_candidates(id user_id, std::size_t limit) {
+  static const std::string sql = "SELECT " + columns::registration +
+                                 " FROM allocations a JOIN users u ON u.id = a.user_id"
+                                 " JOIN organizations o ON o.id = a.organization_id"
+                                 " WHERE a.user_id = ? ORDER BY a.id LIMIT ?";
+  return read(
+      [&](connection& db) { return all_rows(db, sql, registration_at, user_id, static_cast<std::int64_t>(limit)); });
+}
+
+std::optional<std::uint64_t> sqlite_store::local_write_count() const noexcept {
+  return committed_writes_.load(std::memory_order_acquire);
+}
+
 bool sqlite_store::is_reachable() {
   try {
     if (!health_.ready(writer_)) return false;

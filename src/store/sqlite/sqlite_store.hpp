@@ -6,6 +6,8 @@
 #include "store/sqlite/database_health.hpp"
 #include "store/store.hpp"
 
+#include <atomic>
+#include <cstdint>
 #include <string>
 
 namespace sig::store::sqlite {
@@ -39,6 +41,8 @@ class sqlite_store final : public store {
   result<removal> release(const release_request& request) override;
   result<registration_target> find_registration_target(id user_id, std::optional<id> organization_id,
                                                        const std::optional<std::string>& agent_id) override;
+  std::vector<registration_target> registration_candidates(id user_id, std::size_t limit) override;
+  std::optional<std::uint64_t> local_write_count() const noexcept override;
 
   std::vector<domain::user> users() override;
   std::vector<domain::organization> all_organizations() override;
@@ -61,6 +65,9 @@ class sqlite_store final : public store {
   connection_pool writer_;
   connection_pool readers_;
   database_health health_;  // after the connections: it takes the identity of the file they opened
+  // Every write goes through writer_ in this process: the server holds the file's exclusive lock,
+  // so no other process writes to it while it runs.
+  std::atomic<std::uint64_t> committed_writes_{0};
 };
 
 }  // namespace sig::store::sqlite
@@ -75,9 +82,13 @@ auto sqlite_store::write(F&& f) {
       transaction tx(db, transaction::kind::write);
       auto outcome = f(db);
       if constexpr (is_result_v<decltype(outcome)>) {
-        if (outcome) tx.commit();
+        if (outcome) {
+          tx.commit();
+          committed_writes_.fetch_add(1, std::memory_order_release);
+        }
       } else {
         tx.commit();
+        committed_writes_.fetch_add(1, std::memory_order_release);
       }
       return outcome;
     });
