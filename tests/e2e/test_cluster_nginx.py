@@ -23,6 +23,7 @@ from ws_harness import Agent, Rest, close_all, offline_msg, peer_object, run
 
 DEPLOYED = REPO_ROOT / "deploy" / "nginx" / "signaling-cluster.conf"
 PORTS = (8001, 8002, 8003)  # the upstream servers of the deployed file
+DEPLOYED_LOG = "/var/log/nginx/access.log"
 
 
 class Nginx:
@@ -35,10 +36,15 @@ class Nginx:
         user = "user root;\n" if os.geteuid() == 0 else ""
         temp = "\n".join(f"  {kind}_temp_path {self.dir}/{kind};" for kind in
                          ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"))
+        # The deployed file as it is, but for where its access log goes.
+        self.access_log = self.dir / "access.log"
+        deployed = DEPLOYED.read_text()
+        assert DEPLOYED_LOG in deployed, f"{DEPLOYED} no longer logs to {DEPLOYED_LOG}"
+        (self.dir / "signaling-cluster.conf").write_text(deployed.replace(DEPLOYED_LOG, str(self.access_log)))
         (self.dir / "nginx.conf").write_text(
             f"{user}worker_processes 1;\npid {self.dir}/nginx.pid;\nerror_log {self.dir}/error.log;\n"
             f"events {{ worker_connections 1024; }}\n"
-            f"http {{\n  access_log {self.dir}/access.log;\n{temp}\n  include {DEPLOYED};\n}}\n")
+            f"http {{\n{temp}\n  include {self.dir}/signaling-cluster.conf;\n}}\n")
         self.process = subprocess.Popen([binary, "-p", str(self.dir), "-c", str(self.dir / "nginx.conf"),
                                          "-g", "daemon off;"], stderr=subprocess.PIPE)
         deadline = time.monotonic() + 60  # another suite may hold port 8000 for a while
@@ -111,3 +117,8 @@ def test_the_seed_client_through_nginx_sees_peers_on_every_process(cluster, ngin
             await close_all(first, last)
         run(scenario())
     wait_until(lambda: not c.query("SELECT 1 FROM presence"), 10, "every agent offline")
+
+    # Every WebSocket upgrade carried a token in its query string; the access log has none of them.
+    log = nginx.access_log.read_text()
+    assert log.count('"GET /ws HTTP/1.1" 101') == 3, log
+    assert "token=" not in log and owner.token not in log and other.token not in log, log
