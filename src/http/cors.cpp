@@ -20,6 +20,9 @@ void add_cors_headers(const std::vector<std::string>& allowed, const request& re
   const std::string origin = allowed_origin(allowed, req[bhttp::field::origin]);
   if (origin.empty()) return;
   res.set(bhttp::field::access_control_allow_origin, origin);
+  // A browser shows a script only the CORS-safelisted headers of an answer: the request id (to
+  // quote in a report) and when to retry after a 429 or 503 must be exposed.
+  res.set(bhttp::field::access_control_expose_headers, "X-Request-Id, Retry-After");
   if (origin != "*") res.set(bhttp::field::vary, "Origin");
 }
 
@@ -31,7 +34,7 @@ response preflight_response(const std::vector<std::string>& allowed, const reque
   }
   add_cors_headers(allowed, req, res);
   res.set(bhttp::field::access_control_allow_methods, "GET, POST, PATCH, DELETE, OPTIONS");
-  res.set(bhttp::field::access_control_allow_headers, "Authorization, Content-Type");
+  res.set(bhttp::field::access_control_allow_headers, "Authorization, Content-Type, X-Request-Id");
   res.set(bhttp::field::access_control_max_age, "600");
   return res;
 }

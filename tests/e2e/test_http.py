@@ -311,19 +311,24 @@ def test_cors_allows_any_origin_by_default(api):
     assert response.headers.get("Access-Control-Allow-Origin") == "*"
     error = api.get("/me", headers={"Origin": "https://app.example"})
     assert error.status_code == 401 and error.headers.get("Access-Control-Allow-Origin") == "*"
+    # A page's script may read the request id to quote, and when to retry.
+    for answer in (response, error):
+        exposed = {h.strip().lower() for h in answer.headers.get("Access-Control-Expose-Headers", "").split(",")}
+        assert {"x-request-id", "retry-after"} <= exposed, answer.headers
+        assert answer.headers.get("X-Request-Id")
     assert "Access-Control-Allow-Origin" not in api.get("/healthz").headers
 
 
 def test_cors_preflight(api):
     response = api.request("OPTIONS", "/organizations", headers={
         "Origin": "https://app.example", "Access-Control-Request-Method": "POST",
-        "Access-Control-Request-Headers": "authorization, content-type"})
+        "Access-Control-Request-Headers": "authorization, content-type, x-request-id"})
     assert response.status_code == 204
     assert response.headers.get("Access-Control-Allow-Origin") == "*"
     methods = {m.strip() for m in response.headers.get("Access-Control-Allow-Methods", "").split(",")}
     assert {"GET", "POST", "PATCH", "DELETE"} <= methods
     allowed_headers = {h.strip().lower() for h in response.headers.get("Access-Control-Allow-Headers", "").split(",")}
-    assert {"authorization", "content-type"} <= allowed_headers
+    assert {"authorization", "content-type", "x-request-id"} <= allowed_headers
 
 
 def test_cors_with_configured_origins(start_server):
