@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <iterator>
 #include <map>
 
 namespace sig::cluster {
@@ -95,7 +96,7 @@ void publisher::run() {
       if (stopping_) deadline = std::min(deadline, stop_by_);
       wake_.wait_until(lock, deadline, [&] { return done() || has_work(); });
       if (done()) break;
-      if (has_work()) std::swap(work, queued_);
+      if (has_work()) take_queued(work);
     }
     if (!work.registrations.empty() || !work.events.empty()) {
       if (publish(work)) {
@@ -129,6 +130,18 @@ void publisher::run() {
     spdlog::warn("cluster: could not leave the cluster cleanly ({}); the others will declare this process dead",
                  e.what());
   }
+}
+
+void publisher::take_queued(batch& work) {
+  std::swap(work.events, queued_.events);
+  auto& waiting = queued_.registrations;
+  if (waiting.size() <= registrations_per_batch) {
+    std::swap(work.registrations, waiting);
+    return;
+  }
+  const auto taken = waiting.begin() + registrations_per_batch;
+  work.registrations.assign(std::make_move_iterator(waiting.begin()), std::make_move_iterator(taken));
+  waiting.erase(waiting.begin(), taken);
 }
 
 bool publisher::publish(batch& work) {

@@ -1,7 +1,8 @@
 // This process's one writer of presence (cluster_store.hpp): a thread that takes what the hub and
 // the agents' registrations queued, and writes it with its notifications in one transaction per
 // batch, on one connection. Batches form by themselves: whatever was queued while the previous
-// transaction ran goes into the next. The same thread heartbeats and reaps dead processes.
+// transaction ran goes into the next (registrations registrations_per_batch at a time). The same
+// thread heartbeats and reaps dead processes, between batches.
 //
 // Registrations are claimed here, and joined to the hub here, in the order of their epochs, so
 // that the last registration of an address is the one that stays online.
@@ -65,6 +66,12 @@ class publisher {
   /// False while the database refuses this process's writes.
   bool healthy() const noexcept { return healthy_.load(std::memory_order_relaxed); }
 
+  /// At most this many registrations per transaction. Each is joined to the hub on the publisher's
+  /// thread after its transaction, and in a large organization a join costs milliseconds (its
+  /// answer lists every peer, and every peer is told): the heartbeat due after a batch must not
+  /// wait for thousands of them, or the others declare this busy process dead.
+  static constexpr std::size_t registrations_per_batch = 64;
+
  private:
   struct batch {
     std::vector<registration> registrations;
@@ -72,6 +79,9 @@ class publisher {
   };
 
   void run();
+  /// Moves what is queued into `work`: every event, and the registrations up to
+  /// registrations_per_batch, oldest first. Under mutex_.
+  void take_queued(batch& work);
   bool publish(batch& work);
   void heartbeat();
   void reap();

@@ -37,6 +37,7 @@ class fake_cluster_store final : public store::cluster_store {
   bool heartbeat(domain::process_id, std::string_view) override {
     std::lock_guard lock(mutex);
     ++heartbeats;
+    calls.push_back('h');
     if (unavailable > 0) throw store::store_unavailable("database down");
     changed.notify_all();
     return std::exchange(declared_dead, false) ? false : true;
@@ -60,6 +61,8 @@ class fake_cluster_store final : public store::cluster_store {
       --unavailable;
       throw store::store_unavailable("database down");
     }
+    calls.push_back('p');
+    std::this_thread::sleep_for(publish_takes);
     std::vector<sig::result<store::claimed_presence>> outcomes;
     for (const auto& claim : batch.claims) {
       if (claim.user_id == refused_user) {
@@ -114,6 +117,8 @@ class fake_cluster_store final : public store::cluster_store {
   bool left = false;
   int heartbeats = 0;
   int reaps = 0;
+  std::chrono::milliseconds publish_takes{0};  // how long each publish lasts (a slow transaction)
+  std::string calls;                           // 'p' a publish, 'h' a heartbeat, in order
   sig::domain::id refused_user = -1;
   domain::epoch last_epoch = 100;
   std::vector<domain::peer_info> dead_rows;
@@ -191,6 +196,30 @@ TEST_F(publisher_test, registrations_are_claimed_joined_in_order_and_answered) {
   EXPECT_EQ(sent[0].second.what, event::kind::online);
   EXPECT_EQ(sent[0].second.peer.registration, 101);
   EXPECT_EQ(sent[1].second.peer.registration, 102);
+}
+
+// Each registration is joined to the hub on the publisher's thread, which in a large organization
+// costs milliseconds: a long queue of them goes in batches with the heartbeat between, so that the
+// others do not declare a busy process dead (they did, at 10,000 peers in one organization).
+TEST_F(publisher_test, a_long_queue_of_registrations_goes_in_batches_with_heartbeats_between) {
+  db.publish_takes = 40ms;  // heartbeats are due every 100 ms
+  constexpr int queued = 250;
+  std::vector<std::shared_ptr<fake_connection>> connections;
+  for (int user = 1; user <= queued; ++user) {
+    connections.push_back(std::make_shared<fake_connection>());
+    writer.enqueue(claim_for(user, connections.back()));
+  }
+  writer.start({});
+  for (int i = 0; i < 1000 && answers.size() < queued; ++i) std::this_thread::sleep_for(10ms);
+  ASSERT_EQ(answers.size(), static_cast<std::size_t>(queued));
+  std::lock_guard lock(db.mutex);
+  ASSERT_EQ(db.batches.size(), 4u);  // 64 + 64 + 64 + 58
+  for (const auto& batch : db.batches) EXPECT_LE(batch.claims.size(), publisher::registrations_per_batch);
+  // Joined in order across batches: the last was told about every earlier one.
+  EXPECT_EQ(connections.back()->messages().at(0).at("existing_peers").as_array().size(), queued - 1u);
+  // Never four batches (160 ms) in a row without the heartbeat due every 100 ms.
+  const auto publishes = db.calls.substr(0, db.calls.rfind('p') + 1);
+  EXPECT_EQ(publishes.find("pppp"), std::string::npos) << db.calls;
 }
 
 TEST_F(publisher_test, presence_events_are_written_and_announced_in_their_order) {
