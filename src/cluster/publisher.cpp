@@ -13,6 +13,10 @@ namespace {
 using event = signaling::presence_event;
 using clock = std::chrono::steady_clock;
 
+long long millis_between(clock::time_point from, clock::time_point to) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(to - from).count();
+}
+
 // Below what the store carries in NOTIFY itself (longer payloads go through a table).
 constexpr std::size_t payload_bytes = 7800;
 constexpr auto first_retry = std::chrono::milliseconds(100);
@@ -77,7 +81,7 @@ void publisher::enqueue(registration r) {
 }
 
 void publisher::run() {
-  auto next_heartbeat = clock::now();
+  next_heartbeat_ = clock::now();
   auto next_reap = clock::now() + config_.reap_every();
   auto retry_at = clock::time_point::min();
   auto retry_delay = first_retry;
@@ -91,7 +95,7 @@ void publisher::run() {
       };
       const auto idle = [&] { return queued_.registrations.empty() && queued_.events.empty(); };
       const auto done = [&] { return stopping_ && (idle() || clock::now() >= stop_by_); };
-      auto deadline = std::min(next_heartbeat, next_reap);
+      auto deadline = std::min(next_heartbeat_, next_reap);
       if (!queued_.events.empty() && retry_at > clock::now()) deadline = std::min(deadline, retry_at);
       if (stopping_) deadline = std::min(deadline, stop_by_);
       wake_.wait_until(lock, deadline, [&] { return done() || has_work(); });
@@ -108,11 +112,8 @@ void publisher::run() {
         retry_delay = std::min(retry_delay * 2, std::chrono::duration_cast<std::chrono::milliseconds>(last_retry));
       }
     }
+    if (heartbeat_when_due() == liveness::declared_dead) declared_dead();
     const auto now = clock::now();
-    if (now >= next_heartbeat) {
-      heartbeat();
-      next_heartbeat = now + config_.heartbeat_every();
-    }
     if (now >= next_reap) {
       reap();
       next_reap = now + config_.reap_every();
@@ -208,7 +209,12 @@ std::vector<store::notification> publisher::notifications_of(std::span<const res
 }
 
 void publisher::join_claimed(batch& work, std::vector<result<store::claimed_presence>>& outcomes) {
+  // A join in a large organization costs milliseconds (its answer lists every peer, every peer is
+  // told), far more on a machine short of CPU: the heartbeat goes on between joins. Should it find
+  // this process declared dead, the agents are closed after the batch, this batch's included.
+  bool dead = false;
   for (std::size_t i = 0; i < work.registrations.size(); ++i) {
+    if (heartbeat_when_due() == liveness::declared_dead) dead = true;
     registration& r = work.registrations[i];
     const auto& claimed = outcomes.at(i);
     if (!claimed) {
@@ -219,23 +225,35 @@ void publisher::join_claimed(batch& work, std::vector<result<store::claimed_pres
                                  claimed->peer.registration, r.ice_servers_json);
     r.done(epoch ? std::optional<domain::peer_info>(claimed->peer) : std::nullopt);
   }
+  if (dead) declared_dead();
 }
 
-void publisher::heartbeat() {
+publisher::liveness publisher::heartbeat_when_due() {
+  const auto now = clock::now();
+  if (now < next_heartbeat_) return liveness::alive;
+  // The others declare this process dead when it is silent for 80 % of dead_after: say so when a
+  // heartbeat comes late.
+  if (now - next_heartbeat_ > config_.heartbeat_every())
+    spdlog::warn("cluster: heartbeat {} ms late (the publisher's thread was busy or short of CPU)",
+                 millis_between(next_heartbeat_, now));
+  next_heartbeat_ = now + config_.heartbeat_every();
   try {
     const bool alive = db_.heartbeat(self_, config_.process_name);
     if (!healthy_.exchange(true)) spdlog::info("cluster: the database takes this process's writes again");
-    if (!alive) {
-      spdlog::warn(
-          "cluster: the other processes declared this one dead and announced its peers offline; closing its "
-          "agents' connections so that they register again");
-      hub_.drop_local(signaling::close_reason::presence_lost);
-      if (on_declared_dead_) on_declared_dead_();
-    }
+    return alive ? liveness::alive : liveness::declared_dead;
   } catch (const store::store_unavailable& e) {
     if (healthy_.exchange(false)) spdlog::warn("cluster: heartbeat failed ({})", e.what());
     reliable_since_ = clock::now();
+    return liveness::alive;  // as far as this process can tell
   }
+}
+
+void publisher::declared_dead() {
+  spdlog::warn(
+      "cluster: the other processes declared this one dead and announced its peers offline; closing its agents' "
+      "connections so that they register again");
+  hub_.drop_local(signaling::close_reason::presence_lost);
+  if (on_declared_dead_) on_declared_dead_();
 }
 
 void publisher::reap() {

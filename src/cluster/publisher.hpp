@@ -2,7 +2,7 @@
 // the agents' registrations queued, and writes it with its notifications in one transaction per
 // batch, on one connection. Batches form by themselves: whatever was queued while the previous
 // transaction ran goes into the next (registrations registrations_per_batch at a time). The same
-// thread heartbeats and reaps dead processes, between batches.
+// thread heartbeats (between batches, and between the joins of a batch) and reaps dead processes.
 //
 // Registrations are claimed here, and joined to the hub here, in the order of their epochs, so
 // that the last registration of an address is the one that stays online.
@@ -66,10 +66,9 @@ class publisher {
   /// False while the database refuses this process's writes.
   bool healthy() const noexcept { return healthy_.load(std::memory_order_relaxed); }
 
-  /// At most this many registrations per transaction. Each is joined to the hub on the publisher's
-  /// thread after its transaction, and in a large organization a join costs milliseconds (its
-  /// answer lists every peer, and every peer is told): the heartbeat due after a batch must not
-  /// wait for thousands of them, or the others declare this busy process dead.
+  /// At most this many registrations per transaction: no heartbeat can come during a transaction,
+  /// and one with thousands of claims (agents reconnecting after a restart, into a large
+  /// organization) would hold it back until the others declared this busy process dead.
   static constexpr std::size_t registrations_per_batch = 64;
 
  private:
@@ -83,7 +82,12 @@ class publisher {
   /// registrations_per_batch, oldest first. Under mutex_.
   void take_queued(batch& work);
   bool publish(batch& work);
-  void heartbeat();
+  enum class liveness { alive, declared_dead };
+  /// Heartbeats if one is due (every dead_after / 5): between batches, and between the joins of a
+  /// batch. declared_dead when the others had declared this process dead (its row was gone).
+  liveness heartbeat_when_due();
+  /// Closes this process's agents so that they register again, and asks for a reconciliation.
+  void declared_dead();
   void reap();
   std::vector<store::notification> notifications_of(std::span<const result<store::claimed_presence>> claims,
                                                     std::span<const signaling::presence_event> events);
@@ -106,6 +110,7 @@ class publisher {
 
   std::atomic<bool> healthy_{true};
   std::chrono::steady_clock::time_point reliable_since_;  // the last failure to write, or start
+  std::chrono::steady_clock::time_point next_heartbeat_;  // publisher's thread only
   std::thread thread_;
 };
 

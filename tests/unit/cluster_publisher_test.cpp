@@ -40,6 +40,7 @@ class fake_cluster_store final : public store::cluster_store {
     calls.push_back('h');
     if (unavailable > 0) throw store::store_unavailable("database down");
     changed.notify_all();
+    if (dead_after_heartbeats > 0 && --dead_after_heartbeats == 0) return false;
     return std::exchange(declared_dead, false) ? false : true;
   }
 
@@ -114,6 +115,7 @@ class fake_cluster_store final : public store::cluster_store {
   std::condition_variable changed;
   int unavailable = 0;  // the next calls that throw store_unavailable
   bool declared_dead = false;
+  int dead_after_heartbeats = 0;  // > 0: that heartbeat finds this process declared dead
   bool left = false;
   int heartbeats = 0;
   int reaps = 0;
@@ -149,13 +151,13 @@ class publisher_test : public testing::Test {
     return c;
   }
 
-  registration claim_for(domain::id user, const std::shared_ptr<fake_connection>& connection) {
+  registration claim_for(domain::id user, std::shared_ptr<sig::signaling::peer_connection> connection) {
     registration r;
     r.claim.user_id = user;
     r.claim.peer.peer_id = "p" + std::to_string(user);
     r.claim.peer.connection_id = "c" + std::to_string(user);
     r.claim.peer.process = 1;
-    r.connection = connection;
+    r.connection = std::move(connection);
     r.done = [this](registration_outcome o) { answers.add(std::move(o)); };
     return r;
   }
@@ -220,6 +222,52 @@ TEST_F(publisher_test, a_long_queue_of_registrations_goes_in_batches_with_heartb
   // Never four batches (160 ms) in a row without the heartbeat due every 100 ms.
   const auto publishes = db.calls.substr(0, db.calls.rfind('p') + 1);
   EXPECT_EQ(publishes.find("pppp"), std::string::npos) << db.calls;
+}
+
+/// A connection that takes its time to accept a message, as a join's work does in a large
+/// organization on a machine short of CPU.
+class slow_connection final : public sig::signaling::peer_connection {
+ public:
+  void deliver(shared_message) override {
+    if (!answered_.exchange(true)) std::this_thread::sleep_for(25ms);  // its own answer, once
+  }
+  void disconnect(close_reason) override {}
+
+ private:
+  std::atomic<bool> answered_{false};
+};
+
+TEST_F(publisher_test, the_heartbeat_goes_on_between_the_joins_of_a_long_batch) {
+  constexpr int queued = 20;  // one batch, joined in 500 ms or more; heartbeats are due every 100 ms
+  for (int user = 1; user <= queued; ++user) writer.enqueue(claim_for(user, std::make_shared<slow_connection>()));
+  writer.start({});
+  for (int i = 0; i < 1000 && answers.size() < queued; ++i) std::this_thread::sleep_for(10ms);
+  ASSERT_EQ(answers.size(), static_cast<std::size_t>(queued));
+  std::lock_guard lock(db.mutex);
+  ASSERT_EQ(db.batches.size(), 1u);
+  // The batch, then heartbeats while it was being joined (before this change: one, after it).
+  EXPECT_EQ(db.calls.front(), 'p') << db.calls;
+  EXPECT_GE(db.heartbeats, 4) << db.calls;
+}
+
+TEST_F(publisher_test, a_process_declared_dead_during_a_batch_closes_its_agents_after_it) {
+  std::atomic<bool> reconciliation{false};
+  const auto first = std::make_shared<fake_connection>();
+  const auto last = std::make_shared<fake_connection>();
+  writer.enqueue(claim_for(1, first));
+  for (int user = 2; user < 20; ++user) writer.enqueue(claim_for(user, std::make_shared<slow_connection>()));
+  writer.enqueue(claim_for(20, last));
+  {
+    std::lock_guard lock(db.mutex);
+    db.dead_after_heartbeats = 2;  // the heartbeat during the joins finds the row gone
+  }
+  writer.start([&] { reconciliation = true; });
+  for (int i = 0; i < 1000 && !reconciliation; ++i) std::this_thread::sleep_for(10ms);
+  ASSERT_TRUE(reconciliation);
+  // Every agent of the batch, the ones joined after that heartbeat too, is closed.
+  EXPECT_EQ(first->closes(), std::vector<close_reason>{close_reason::presence_lost});
+  EXPECT_EQ(last->closes(), std::vector<close_reason>{close_reason::presence_lost});
+  EXPECT_EQ(h.online_count(), 0u);
 }
 
 TEST_F(publisher_test, presence_events_are_written_and_announced_in_their_order) {
