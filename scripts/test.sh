@@ -17,25 +17,41 @@
 # (scripts/test-postgres.sh, as the `postgres` user when run as root).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+# Each phase header carries the wall-clock time and the seconds since the start, so that a CI log
+# shows where the time went.
+start=$SECONDS
+phase() {
+  printf '== [%s +%ds] %s\n' "$(date -u +%H:%M:%S)" "$((SECONDS - start))" "$*" >&2
+}
+
+phase "dependencies"
 scripts/install-deps.sh
 
-echo "== release build and all tests" >&2
+phase "release build and all tests"
 scripts/build.sh release
+phase "release: ctest"
 ctest --preset release -j 2
 
-echo "== the Debian package: build, install, run as its unit says, purge (tests/package)" >&2
+phase "the Debian package: build, install, run as its unit says, purge (tests/package)"
 tests/package/test_deb.sh build/release
 
-echo "== the native load generator against the Release server: every scenario, tiny (bench/native)" >&2
+phase "the native load generator against the Release server: every scenario, tiny (bench/native)"
 OURS_BIN="$PWD/build/release/bin/signaling-server" /usr/bin/python3 bench/native/run.py --smoke
 OURS_BIN="$PWD/build/release/bin/signaling-server" /usr/bin/python3 bench/native/cluster.py --smoke
 
-echo "== ASan + UBSan: unit, store and session tests; the end-to-end suites against the sanitized server; fuzzing" >&2
+phase "ASan + UBSan: unit, store and session tests; the end-to-end suites against the sanitized server; fuzzing"
 scripts/build.sh asan --target unit_tests store_tests ws_session_tests signaling-server fuzzers
+phase "asan: unit, store and session tests"
 ctest --preset asan -L 'unit|store|session' -j 2
+phase "asan: end-to-end suites"
 ctest --preset asan -R '^(e2e_rest|e2e_ws|ws_conformance)$' -j 2
+phase "asan: fuzzing"
 scripts/fuzz.sh "${SIG_FUZZ_SECONDS:-20}"
 
-echo "== ThreadSanitizer: hub, cluster, store and session tests" >&2
+phase "ThreadSanitizer: hub, cluster, store and session tests"
 scripts/build.sh tsan --target unit_tests store_tests ws_session_tests
+phase "tsan: unit, store and session tests"
 ctest --preset tsan -L 'unit|store|session' -j 2
+
+phase "done"
