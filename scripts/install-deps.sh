@@ -26,6 +26,8 @@ packages=(
   coturn
   # fuzzing: libFuzzer with ASan + UBSan (scripts/fuzz.sh; Clang 14 cannot compile std::expected)
   clang-19 libclang-rt-19-dev llvm-19
+  # LLVM's linker, for the sanitizer builds (cmake/sanitizers.cmake)
+  lld
 )
 # npm fetches the Swagger UI and ReDoc files at build time (scripts/fetch-web-assets.sh); Debian's
 # nodejs + npm unless a Node.js with npm is installed already.
