@@ -27,4 +27,9 @@ inline const std::string allocation_select =
 inline const std::string registration =
     "a.organization_id, a.user_id, u.email, a.agent_id, a.address, a.allocated_at, " + organization;
 
+// Where a registration lands, for the queries that choose it; they append their WHERE clause.
+inline const std::string registration_select =
+    "SELECT " + registration +
+    " FROM allocations a JOIN users u ON u.id = a.user_id JOIN organizations o ON o.id = a.organization_id ";
+
 }  // namespace sig::store::columns

@@ -168,10 +168,8 @@ result<domain::membership> sqlite_store::set_role(const role_change& change) {
 result<registration_target> sqlite_store::find_registration_target(id user_id, std::optional<id> organization_id,
                                                                    const std::optional<std::string>& agent_id) {
   // The device's own address first, then the user's; each the earliest allocated.
-  static const std::string chosen_sql = "SELECT " + columns::registration +
-                                        " FROM allocations a JOIN users u ON u.id = a.user_id"
-                                        " JOIN organizations o ON o.id = a.organization_id"
-                                        " WHERE a.user_id = ?1 AND (?2 IS NULL OR a.organization_id = ?2)"
+  static const std::string chosen_sql = columns::registration_select +
+                                        "WHERE a.user_id = ?1 AND (?2 IS NULL OR a.organization_id = ?2)"
                                         " AND (a.agent_id = ?3 OR a.agent_id = '')"
                                         " ORDER BY a.agent_id = '', a.id LIMIT 1";
   return read([&](connection& db) -> result<registration_target> {
@@ -184,10 +182,7 @@ result<registration_target> sqlite_store::find_registration_target(id user_id, s
 }
 
 std::vector<registration_target> sqlite_store::registration_candidates(id user_id, std::size_t limit) {
-  static const std::string sql = "SELECT " + columns::registration +
-                                 " FROM allocations a JOIN users u ON u.id = a.user_id"
-                                 " JOIN organizations o ON o.id = a.organization_id"
-                                 " WHERE a.user_id = ? ORDER BY a.id LIMIT ?";
+  static const std::string sql = columns::registration_select + "WHERE a.user_id = ? ORDER BY a.id LIMIT ?";
   return read(
       [&](connection& db) { return all_rows(db, sql, registration_at, user_id, static_cast<std::int64_t>(limit)); });
 }

@@ -81,12 +81,9 @@ auto sqlite_store::write(F&& f) {
     return writer_.with_connection([&](connection& db) {
       transaction tx(db, transaction::kind::write);
       auto outcome = f(db);
-      if constexpr (is_result_v<decltype(outcome)>) {
-        if (outcome) {
-          tx.commit();
-          committed_writes_.fetch_add(1, std::memory_order_release);
-        }
-      } else {
+      bool keep = true;
+      if constexpr (is_result_v<decltype(outcome)>) keep = outcome.has_value();
+      if (keep) {
         tx.commit();
         committed_writes_.fetch_add(1, std::memory_order_release);
       }
